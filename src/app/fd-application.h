@@ -1,0 +1,25 @@
+/* fd-application.h
+ *
+ * Copyright 2026 The Frontdesk authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <adwaita.h>
+
+#include "fd-store.h"
+
+G_BEGIN_DECLS
+
+#define FD_TYPE_APPLICATION (fd_application_get_type ())
+G_DECLARE_FINAL_TYPE (FdApplication, fd_application, FD, APPLICATION, AdwApplication)
+
+FdApplication *fd_application_new             (void);
+/* The profile's store; opened asynchronously at start-up, so it may still be opening. */
+FdStore       *fd_application_get_store       (FdApplication *self);
+const char    *fd_application_get_profile_dir (FdApplication *self);
+gboolean       fd_application_get_demo        (FdApplication *self);
+
+G_END_DECLS
