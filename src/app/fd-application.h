@@ -22,4 +22,15 @@ FdStore       *fd_application_get_store       (FdApplication *self);
 const char    *fd_application_get_profile_dir (FdApplication *self);
 gboolean       fd_application_get_demo        (FdApplication *self);
 
+/* TRUE once the store is open (and, in the demo, seeded); notified as "store-ready". */
+gboolean       fd_application_get_store_ready (FdApplication *self);
+/* Why the store could not be opened, in plain words; notified as "store-error". */
+const GError  *fd_application_get_store_error (FdApplication *self);
+
+/* Emits "accounts-changed": call after adding or removing an account. */
+void           fd_application_accounts_changed (FdApplication *self);
+
+/* Presents the preferences window for the active window. */
+void           fd_application_show_preferences (FdApplication *self);
+
 G_END_DECLS

@@ -23,11 +23,15 @@ G_BEGIN_DECLS
 #define FD_TYPE_WINDOW (fd_window_get_type ())
 G_DECLARE_FINAL_TYPE (FdWindow, fd_window, FD, WINDOW, AdwApplicationWindow)
 
+/* Whether @name is one of the FD_AREA_* names. */
+gboolean    fd_window_area_is_valid (const char *name);
+
 FdWindow   *fd_window_new        (FdApplication *application);
 const char *fd_window_get_area   (FdWindow      *self);
 void        fd_window_show_area  (FdWindow      *self,
                                   const char    *area);
-/* Shows a toast; with @undo_action (a detailed action name) it gets an Undo button. */
+/* Shows a toast; @title is plain text (not markup). With @undo_action (a detailed
+ * action name) it gets an Undo button. */
 void        fd_window_add_toast  (FdWindow      *self,
                                   const char    *title,
                                   const char    *undo_action);

@@ -1,0 +1,22 @@
+/* fd-window-private.h
+ *
+ * Copyright 2026 The Frontdesk authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include "fd-window.h"
+
+G_BEGIN_DECLS
+
+/* For tests: the number of open conversations shown beside Inbox, or -1 while it is
+ * still being counted (or could not be). */
+gint64     _fd_window_get_open_count    (FdWindow *self);
+/* For tests: the stack holding one page per area, named by FD_AREA_*. */
+GtkStack  *_fd_window_get_content_stack (FdWindow *self);
+/* Counts the open conversations again, on the store's worker thread. */
+void       _fd_window_reload_counts     (FdWindow *self);
+
+G_END_DECLS

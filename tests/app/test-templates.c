@@ -1,0 +1,95 @@
+/* test-templates.c
+ *
+ * Copyright 2026 The Frontdesk authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Creates every templated type once. Run with G_DEBUG=fatal-warnings (meson sets it),
+ * so a wrong property, signal, child id or object class in a .ui file fails here.
+ */
+
+#define G_LOG_DOMAIN "test-templates"
+
+#include "config.h"
+
+#include <adwaita.h>
+
+#include "fd-preferences-window.h"
+#include "fd-window.h"
+
+static void
+destroy_and_finalize (GtkWindow *window)
+{
+  g_object_ref (window);
+  gtk_window_destroy (window);
+  g_assert_finalize_object (window);
+}
+
+static void
+test_templates_window (void)
+{
+  GtkWindow *window;
+
+  window = g_object_new (FD_TYPE_WINDOW, NULL);
+  g_assert_true (FD_IS_WINDOW (window));
+  g_assert_true (fd_window_area_is_valid (fd_window_get_area (FD_WINDOW (window))));
+
+  gtk_window_present (window);
+  destroy_and_finalize (window);
+}
+
+static void
+test_templates_preferences_window (void)
+{
+  GtkWindow *window;
+
+  window = g_object_new (FD_TYPE_PREFERENCES_WINDOW, NULL);
+  g_assert_true (FD_IS_PREFERENCES_WINDOW (window));
+
+  gtk_window_present (window);
+  destroy_and_finalize (window);
+}
+
+static void
+test_templates_shortcuts_window (void)
+{
+  g_autoptr(GtkBuilder) builder = NULL;
+  GtkWindow *window;
+
+  builder = gtk_builder_new_from_resource (APP_PATH "/gtk/help-overlay.ui");
+  window = GTK_WINDOW (gtk_builder_get_object (builder, "help_overlay"));
+  g_assert_true (GTK_IS_SHORTCUTS_WINDOW (window));
+
+  g_object_ref (window);
+  g_clear_object (&builder);
+
+  gtk_window_present (window);
+  gtk_window_destroy (window);
+  g_assert_finalize_object (window);
+}
+
+static void
+test_templates_style (void)
+{
+  g_autoptr(GBytes) css = NULL;
+
+  /* AdwApplication loads this by name; it must sit at the base path. */
+  css = g_resources_lookup_data (APP_PATH "/style.css", 0, NULL);
+  g_assert_nonnull (css);
+  g_assert_cmpuint (g_bytes_get_size (css), >, 0);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+
+  g_test_add_func ("/templates/window", test_templates_window);
+  g_test_add_func ("/templates/preferences-window", test_templates_preferences_window);
+  g_test_add_func ("/templates/shortcuts-window", test_templates_shortcuts_window);
+  g_test_add_func ("/templates/style", test_templates_style);
+
+  return g_test_run ();
+}
