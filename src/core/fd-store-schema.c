@@ -248,9 +248,20 @@ static const char migration_2[] =
   "CREATE INDEX conversations_sla ON conversations(status, resolution_due_at);"
   "CREATE INDEX conversations_contact ON conversations(contact_id);";
 
+/* The outbox: a reply shows in the thread at once as "sending", linked to the outbox
+ * entry that sends it; retries are scheduled, not immediate. */
+static const char migration_3[] =
+  "ALTER TABLE messages ADD COLUMN send_state TEXT"
+  "  CHECK (send_state IS NULL OR send_state IN ('sending','sent','failed'));"
+  "ALTER TABLE outbox ADD COLUMN message_id INTEGER REFERENCES messages(id) ON DELETE SET NULL;"
+  "ALTER TABLE outbox ADD COLUMN next_attempt_at INTEGER;"
+  "CREATE INDEX outbox_account ON outbox(account_id, state, id);"
+  "ALTER TABLE sync_state ADD COLUMN last_success_at INTEGER;";
+
 const char * const _fd_store_migrations[] = {
   migration_1,
   migration_2,
+  migration_3,
 };
 
 const guint _fd_store_n_migrations = G_N_ELEMENTS (_fd_store_migrations);
