@@ -10,14 +10,26 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
+#ifdef __linux__
+# include <sys/prctl.h>
+#endif
 
+#include "fd-account.h"
 #include "fd-application-private.h"
-#include "fd-demo.h"
 #include "fd-paths.h"
 #include "fd-preferences-window.h"
 #include "fd-resources.h"
 #include "fd-window.h"
+/* Only for the sandbox's fixed, made-up tokens (macros): the app does not link it. */
+#include "../sandbox/fd-sandbox.h"
+
+/* How long the demo server may take to seed its database and start listening. */
+#define SANDBOX_START_TIMEOUT_SECONDS 60
+/* How long the demo server gets to stop after SIGTERM before it is killed. */
+#define SANDBOX_STOP_TIMEOUT_MS 2000
 
 struct _FdApplication
 {
@@ -28,9 +40,19 @@ struct _FdApplication
   FdStore        *store;
   GError         *store_error;
   GCancellable   *cancellable;
+  FdSyncEngine   *sync_engine;
+
+  /* The demo's frontdesk-sandbox child process. */
+  GSubprocess    *sandbox;
+  GDataInputStream *sandbox_stdout;
+  char           *sandbox_url;
+  guint           sandbox_timeout;
+  GError         *demo_error;
 
   guint           demo : 1;
   guint           store_ready : 1;
+  guint           sandbox_settled : 1;
+  guint           shutting_down : 1;
 };
 
 G_DEFINE_FINAL_TYPE (FdApplication, fd_application, ADW_TYPE_APPLICATION)
@@ -41,6 +63,8 @@ enum {
   PROP_PROFILE_DIR,
   PROP_STORE_READY,
   PROP_STORE_ERROR,
+  PROP_SYNC_ENGINE,
+  PROP_DEMO_ERROR,
   N_PROPS
 };
 
@@ -56,7 +80,7 @@ static const GOptionEntry option_entries[] = {
   { "profile", 0, 0, G_OPTION_ARG_FILENAME, NULL,
     N_("Use the profile in DIRECTORY instead of the default one"), N_("DIRECTORY") },
   { "demo", 0, 0, G_OPTION_ARG_NONE, NULL,
-    N_("Open the demo workspace, filled with made-up customers and conversations"), NULL },
+    N_("Open the demo workspace, with made-up customers and conversations served by a local demo server"), NULL },
   /* Hidden, for build-aux/screenshot and for people who script the app:
    * "--area billing" opens the window on Billing. */
   { "area", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, NULL,
@@ -88,21 +112,456 @@ fd_application_set_store_ready (FdApplication *self)
 }
 
 static void
-fd_application_demo_ensure_cb (GObject      *object,
-                               GAsyncResult *result,
-                               gpointer      user_data)
+fd_application_set_demo_error (FdApplication *self,
+                               const GError  *error)
+{
+  g_assert (FD_IS_APPLICATION (self));
+  g_assert (error != NULL);
+
+  g_warning ("The demo could not start: %s", error->message);
+
+  g_clear_error (&self->demo_error);
+  self->demo_error = g_error_copy (error);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEMO_ERROR]);
+}
+
+static void
+fd_application_start_sync (FdApplication *self)
+{
+  g_assert (FD_IS_APPLICATION (self));
+
+  if (self->sync_engine != NULL && !self->shutting_down)
+    fd_sync_engine_start (self->sync_engine);
+}
+
+/* The demo's accounts, connected to the sandbox; the base URLs are under the sandbox's
+ * address, which changes with every run. */
+static const struct {
+  FdAccountKind  kind;
+  const char    *name;
+  const char    *path;
+  const char    *secret;
+} demo_accounts[] = {
+  { FD_ACCOUNT_KIND_INTERCOM, N_("Demo Intercom"), "/intercom", FD_SANDBOX_INTERCOM_TOKEN },
+  { FD_ACCOUNT_KIND_SLACK, N_("Demo Slack"), "/slack/api",
+    FD_SANDBOX_SLACK_BOT_TOKEN " " FD_SANDBOX_SLACK_APP_TOKEN },
+  { FD_ACCOUNT_KIND_DISCOURSE, N_("Demo Community"), "/discourse", FD_SANDBOX_DISCOURSE_KEY },
+};
+
+typedef struct
+{
+  FdApplication *self;
+  guint          pending;
+  GError        *error;
+} DemoAccounts;
+
+static void
+fd_application_demo_accounts_done (DemoAccounts *data)
+{
+  FdApplication *self = data->self;
+
+  if (data->error != NULL)
+    fd_application_set_demo_error (self, data->error);
+
+  /* Before the engine starts, so that it reads the accounts once, as they are now. */
+  fd_application_accounts_changed (self);
+  fd_application_start_sync (self);
+
+  g_clear_error (&data->error);
+  g_object_unref (data->self);
+  g_free (data);
+}
+
+static void
+fd_application_demo_account_saved_cb (GObject      *object,
+                                      GAsyncResult *result,
+                                      gpointer      user_data)
+{
+  DemoAccounts *data = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!fd_account_save_finish (FD_STORE (object), result, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+      data->error == NULL)
+    data->error = g_steal_pointer (&error);
+
+  if (--data->pending == 0)
+    fd_application_demo_accounts_done (data);
+}
+
+static void
+fd_application_demo_list_cb (GObject      *object,
+                             GAsyncResult *result,
+                             gpointer      user_data)
+{
+  g_autoptr(FdApplication) self = user_data;
+  g_autoptr(GListStore) accounts = NULL;
+  g_autoptr(GError) error = NULL;
+  DemoAccounts *data;
+  guint n;
+
+  accounts = fd_account_list_finish (FD_STORE (object), result, &error);
+  if (accounts == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          fd_application_set_demo_error (self, error);
+          fd_application_start_sync (self);
+        }
+      return;
+    }
+
+  n = g_list_model_get_n_items (G_LIST_MODEL (accounts));
+
+  data = g_new0 (DemoAccounts, 1);
+  data->self = g_object_ref (self);
+  data->pending = G_N_ELEMENTS (demo_accounts);
+
+  for (guint i = 0; i < G_N_ELEMENTS (demo_accounts); i++)
+    {
+      g_autoptr(FdAccount) account = NULL;
+      g_autofree char *base_url = g_strconcat (self->sandbox_url, demo_accounts[i].path, NULL);
+      const char *name = _(demo_accounts[i].name);
+
+      for (guint j = 0; j < n && account == NULL; j++)
+        {
+          g_autoptr(FdAccount) candidate = g_list_model_get_item (G_LIST_MODEL (accounts), j);
+
+          /* Found under the name of this run's language, or of the one it was made in. */
+          if (fd_account_get_kind (candidate) == demo_accounts[i].kind &&
+              (g_strcmp0 (fd_account_get_name (candidate), name) == 0 ||
+               g_strcmp0 (fd_account_get_name (candidate), demo_accounts[i].name) == 0))
+            account = g_steal_pointer (&candidate);
+        }
+
+      if (account != NULL)
+        fd_account_set_base_url (account, base_url);
+      else
+        account = fd_account_new (demo_accounts[i].kind, name, base_url);
+
+      /* The token is saved every time: it goes to the keyring, which may have been
+       * emptied since the last run. */
+      fd_account_save_async (self->store,
+                             account,
+                             demo_accounts[i].secret,
+                             self->cancellable,
+                             fd_application_demo_account_saved_cb,
+                             data);
+    }
+}
+
+static void
+fd_application_sandbox_failed (FdApplication *self,
+                               const char    *message)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert (FD_IS_APPLICATION (self));
+
+  if (self->sandbox_settled)
+    return;
+
+  self->sandbox_settled = TRUE;
+  g_clear_handle_id (&self->sandbox_timeout, g_source_remove);
+
+  error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, message);
+  fd_application_set_demo_error (self, error);
+
+  /* Accounts the user added to the demo profile still sync. */
+  fd_application_start_sync (self);
+}
+
+static void
+fd_application_sandbox_drain_cb (GObject      *object,
+                                 GAsyncResult *result,
+                                 gpointer      user_data)
+{
+  g_autoptr(FdApplication) self = user_data;
+  g_autofree char *line = NULL;
+
+  line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (object), result, NULL, NULL);
+  if (line == NULL)
+    return;
+
+  /* Whatever the sandbox prints after it started is read, so that a full pipe never
+   * stalls it, and kept for debugging. */
+  g_debug ("frontdesk-sandbox: %s", line);
+  g_data_input_stream_read_line_async (G_DATA_INPUT_STREAM (object),
+                                       G_PRIORITY_LOW,
+                                       self->cancellable,
+                                       fd_application_sandbox_drain_cb,
+                                       g_object_ref (self));
+}
+
+static void
+fd_application_sandbox_line_cb (GObject      *object,
+                                GAsyncResult *result,
+                                gpointer      user_data)
+{
+  g_autoptr(FdApplication) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = NULL;
+  const char *prefix = "listening on ";
+
+  line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (object), result, NULL, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->sandbox_settled)
+    return;
+
+  if (line == NULL)
+    {
+      fd_application_sandbox_failed (self,
+                                     _("The demo server stopped while starting. Run “frontdesk --demo” "
+                                       "from a terminal to see why."));
+      return;
+    }
+
+  g_strstrip (line);
+
+  if (!g_str_has_prefix (line, prefix) ||
+      !g_str_has_prefix (line + strlen (prefix), "http://127.0.0.1:"))
+    {
+      /* Not the line we wait for (progress while seeding, say): read on. */
+      g_debug ("frontdesk-sandbox: %s", line);
+      g_data_input_stream_read_line_async (G_DATA_INPUT_STREAM (object),
+                                           G_PRIORITY_DEFAULT,
+                                           self->cancellable,
+                                           fd_application_sandbox_line_cb,
+                                           g_object_ref (self));
+      return;
+    }
+
+  self->sandbox_settled = TRUE;
+  g_clear_handle_id (&self->sandbox_timeout, g_source_remove);
+
+  g_free (self->sandbox_url);
+  self->sandbox_url = g_strdup (line + strlen (prefix));
+  g_debug ("The demo server listens on %s", self->sandbox_url);
+
+  g_data_input_stream_read_line_async (G_DATA_INPUT_STREAM (object),
+                                       G_PRIORITY_LOW,
+                                       self->cancellable,
+                                       fd_application_sandbox_drain_cb,
+                                       g_object_ref (self));
+
+  fd_account_list_async (self->store,
+                         self->cancellable,
+                         fd_application_demo_list_cb,
+                         g_object_ref (self));
+}
+
+static void
+fd_application_sandbox_exited_cb (GObject      *object,
+                                  GAsyncResult *result,
+                                  gpointer      user_data)
 {
   g_autoptr(FdApplication) self = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (!fd_demo_ensure_finish (FD_STORE (object), result, &error))
+  if (!g_subprocess_wait_finish (G_SUBPROCESS (object), result, &error))
+    return;
+
+  if (self->shutting_down)
+    return;
+
+  if (!self->sandbox_settled)
     {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        fd_application_set_store_error (self, error);
+      fd_application_sandbox_failed (self,
+                                     _("The demo server stopped while starting. Run “frontdesk --demo” "
+                                       "from a terminal to see why."));
       return;
     }
 
-  fd_application_set_store_ready (self);
+  /* It ran and went away: the demo accounts' next syncs fail and say so, and this says
+   * why. */
+  error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED,
+                               _("The demo server stopped. Quit Frontdesk and open the demo "
+                                 "again to restart it."));
+  fd_application_set_demo_error (self, error);
+}
+
+static gboolean
+fd_application_sandbox_timeout_cb (gpointer user_data)
+{
+  FdApplication *self = user_data;
+
+  self->sandbox_timeout = 0;
+
+  fd_application_sandbox_failed (self,
+                                 _("The demo server did not start in time. Quit Frontdesk and open "
+                                   "the demo again."));
+  if (self->sandbox != NULL)
+    g_subprocess_force_exit (self->sandbox);
+
+  return G_SOURCE_REMOVE;
+}
+
+#ifdef __linux__
+static void
+fd_application_sandbox_child_setup (gpointer user_data)
+{
+  /* The demo server must not outlive a Frontdesk that crashed. */
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+#endif
+
+/* FRONTDESK_SANDBOX names the program; otherwise the one built next to this one (when
+ * running from the build folder), then the one on PATH. */
+static char *
+fd_application_find_sandbox (void)
+{
+  const char *env = g_getenv ("FRONTDESK_SANDBOX");
+  g_autofree char *exe = NULL;
+
+  if (env != NULL && *env != '\0')
+    return g_strdup (env);
+
+  exe = g_file_read_link ("/proc/self/exe", NULL);
+  if (exe != NULL)
+    {
+      g_autofree char *dir = g_path_get_dirname (exe);
+      g_autofree char *path = g_build_filename (dir, "sandbox", "frontdesk-sandbox", NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_EXECUTABLE))
+        return g_steal_pointer (&path);
+    }
+
+  return g_find_program_in_path ("frontdesk-sandbox");
+}
+
+static void
+fd_application_start_sandbox (FdApplication *self)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GPtrArray) argv = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *program = NULL;
+  g_autofree char *db_path = NULL;
+  g_auto(GStrv) extra = NULL;
+  const char *extra_args;
+
+  g_assert (FD_IS_APPLICATION (self));
+  g_assert (self->sandbox == NULL);
+
+  program = fd_application_find_sandbox ();
+  if (program == NULL)
+    {
+      fd_application_sandbox_failed (self,
+                                     _("The demo server (frontdesk-sandbox) is not installed. "
+                                       "Install it, or set FRONTDESK_SANDBOX to its path."));
+      return;
+    }
+
+  db_path = g_build_filename (self->profile_dir, "sandbox.db", NULL);
+
+  argv = g_ptr_array_new ();
+  g_ptr_array_add (argv, program);
+  g_ptr_array_add (argv, (char *) "--db");
+  g_ptr_array_add (argv, db_path);
+  g_ptr_array_add (argv, (char *) "--port");
+  g_ptr_array_add (argv, (char *) "0");
+  g_ptr_array_add (argv, (char *) "--seed");
+  g_ptr_array_add (argv, (char *) "1");
+
+  /* For build-aux/screenshot and manual testing: more options for the sandbox, such
+   * as "--fault /slack/api:slow:0:60000". */
+  extra_args = g_getenv ("FRONTDESK_SANDBOX_ARGS");
+  if (extra_args != NULL && *extra_args != '\0' &&
+      !g_shell_parse_argv (extra_args, NULL, &extra, &error))
+    {
+      g_warning ("Ignoring FRONTDESK_SANDBOX_ARGS: %s", error->message);
+      g_clear_error (&error);
+    }
+  for (guint i = 0; extra != NULL && extra[i] != NULL; i++)
+    g_ptr_array_add (argv, extra[i]);
+
+  g_ptr_array_add (argv, NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+#ifdef __linux__
+  g_subprocess_launcher_set_child_setup (launcher, fd_application_sandbox_child_setup, NULL, NULL);
+#endif
+
+  self->sandbox = g_subprocess_launcher_spawnv (launcher,
+                                                (const char * const *) argv->pdata,
+                                                &error);
+  if (self->sandbox == NULL)
+    {
+      g_autofree char *message = NULL;
+
+      /* Translators: %s says why, e.g. "Permission denied". */
+      message = g_strdup_printf (_("The demo server could not be started: %s"), error->message);
+      fd_application_sandbox_failed (self, message);
+      return;
+    }
+
+  self->sandbox_stdout = g_data_input_stream_new (g_subprocess_get_stdout_pipe (self->sandbox));
+  g_data_input_stream_set_newline_type (self->sandbox_stdout, G_DATA_STREAM_NEWLINE_TYPE_ANY);
+
+  self->sandbox_timeout = g_timeout_add_seconds (SANDBOX_START_TIMEOUT_SECONDS,
+                                                 fd_application_sandbox_timeout_cb,
+                                                 self);
+
+  g_data_input_stream_read_line_async (self->sandbox_stdout,
+                                       G_PRIORITY_DEFAULT,
+                                       self->cancellable,
+                                       fd_application_sandbox_line_cb,
+                                       g_object_ref (self));
+  g_subprocess_wait_async (self->sandbox,
+                           self->cancellable,
+                           fd_application_sandbox_exited_cb,
+                           g_object_ref (self));
+}
+
+static void
+fd_application_sandbox_stop_cb (GObject      *object,
+                                GAsyncResult *result,
+                                gpointer      user_data)
+{
+  gboolean *done = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (object), result, NULL);
+  *done = TRUE;
+}
+
+static gboolean
+fd_application_sandbox_kill_cb (gpointer user_data)
+{
+  GSubprocess *sandbox = user_data;
+
+  g_message ("The demo server did not stop in time; killing it");
+  g_subprocess_force_exit (sandbox);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Asks the demo server to stop and waits for it, at most SANDBOX_STOP_TIMEOUT_MS before
+ * it is killed. The main loop runs meanwhile; the windows are gone by now. */
+static void
+fd_application_stop_sandbox (FdApplication *self)
+{
+  g_autoptr(GSubprocess) sandbox = NULL;
+  gboolean done = FALSE;
+  guint kill_source;
+
+  g_assert (FD_IS_APPLICATION (self));
+
+  g_clear_handle_id (&self->sandbox_timeout, g_source_remove);
+
+  if (self->sandbox == NULL)
+    return;
+
+  sandbox = g_steal_pointer (&self->sandbox);
+
+  g_subprocess_wait_async (sandbox, NULL, fd_application_sandbox_stop_cb, &done);
+  g_subprocess_send_signal (sandbox, SIGTERM);
+  kill_source = g_timeout_add (SANDBOX_STOP_TIMEOUT_MS, fd_application_sandbox_kill_cb, sandbox);
+
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_clear_handle_id (&kill_source, g_source_remove);
+  g_clear_object (&self->sandbox_stdout);
 }
 
 static void
@@ -120,20 +579,20 @@ fd_application_store_open_cb (GObject      *object,
       return;
     }
 
-  if (self->demo)
-    {
-      /* The demo is seeded once, on first use, with a fixed seed so everybody sees the
-       * same customers. */
-      fd_demo_ensure_async (self->store,
-                            1,
-                            FD_DEMO_SCALE_SMALL,
-                            self->cancellable,
-                            fd_application_demo_ensure_cb,
-                            g_object_ref (self));
-      return;
-    }
+  if (self->shutting_down)
+    return;
 
+  self->sync_engine = fd_sync_engine_new (self->store);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SYNC_ENGINE]);
+
+  /* The window is usable at once; the demo's conversations arrive by sync once its
+   * server runs and its accounts point at it. */
   fd_application_set_store_ready (self);
+
+  if (self->demo)
+    fd_application_start_sandbox (self);
+  else
+    fd_application_start_sync (self);
 }
 
 static void
@@ -326,7 +785,15 @@ fd_application_shutdown (GApplication *app)
 {
   FdApplication *self = FD_APPLICATION (app);
 
+  self->shutting_down = TRUE;
   g_cancellable_cancel (self->cancellable);
+
+  /* The engine first, so that it does not report the sandbox going away as a failed
+   * sync, and so that nothing writes to the store once it closes. */
+  if (self->sync_engine != NULL)
+    fd_sync_engine_stop (self->sync_engine);
+
+  fd_application_stop_sandbox (self);
 
   if (self->store != NULL)
     fd_store_close (self->store);
@@ -339,7 +806,21 @@ fd_application_finalize (GObject *object)
 {
   FdApplication *self = (FdApplication *)object;
 
+  self->shutting_down = TRUE;
   g_cancellable_cancel (self->cancellable);
+
+  /* Tests register the application without running it: no shutdown, so the engine
+   * (whose dispose stops it) and the sandbox go here. */
+  g_clear_object (&self->sync_engine);
+  if (self->sandbox != NULL)
+    {
+      g_subprocess_force_exit (self->sandbox);
+      g_clear_object (&self->sandbox);
+    }
+  g_clear_handle_id (&self->sandbox_timeout, g_source_remove);
+  g_clear_object (&self->sandbox_stdout);
+  g_clear_pointer (&self->sandbox_url, g_free);
+  g_clear_error (&self->demo_error);
 
   g_clear_pointer (&self->profile_dir, g_free);
   g_clear_pointer (&self->initial_area, g_free);
@@ -374,6 +855,14 @@ fd_application_get_property (GObject    *object,
 
     case PROP_STORE_ERROR:
       g_value_set_boxed (value, self->store_error);
+      break;
+
+    case PROP_SYNC_ENGINE:
+      g_value_set_object (value, self->sync_engine);
+      break;
+
+    case PROP_DEMO_ERROR:
+      g_value_set_boxed (value, self->demo_error);
       break;
 
     default:
@@ -412,6 +901,16 @@ fd_application_class_init (FdApplicationClass *klass)
 
   properties[PROP_STORE_ERROR] =
     g_param_spec_boxed ("store-error", NULL, NULL,
+                        G_TYPE_ERROR,
+                        (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  properties[PROP_SYNC_ENGINE] =
+    g_param_spec_object ("sync-engine", NULL, NULL,
+                         FD_TYPE_SYNC_ENGINE,
+                         (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  properties[PROP_DEMO_ERROR] =
+    g_param_spec_boxed ("demo-error", NULL, NULL,
                         G_TYPE_ERROR,
                         (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
@@ -568,10 +1067,30 @@ fd_application_get_store_error (FdApplication *self)
   return self->store_error;
 }
 
+FdSyncEngine *
+fd_application_get_sync_engine (FdApplication *self)
+{
+  g_return_val_if_fail (FD_IS_APPLICATION (self), NULL);
+
+  return self->sync_engine;
+}
+
+const GError *
+fd_application_get_demo_error (FdApplication *self)
+{
+  g_return_val_if_fail (FD_IS_APPLICATION (self), NULL);
+
+  return self->demo_error;
+}
+
 void
 fd_application_accounts_changed (FdApplication *self)
 {
   g_return_if_fail (FD_IS_APPLICATION (self));
+
+  /* Does nothing before the engine started; it reads the accounts when it starts. */
+  if (self->sync_engine != NULL)
+    fd_sync_engine_reload_accounts (self->sync_engine);
 
   g_signal_emit (self, signals[ACCOUNTS_CHANGED], 0);
 }

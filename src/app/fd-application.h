@@ -10,6 +10,7 @@
 #include <adwaita.h>
 
 #include "fd-store.h"
+#include "fd-sync-engine.h"
 
 G_BEGIN_DECLS
 
@@ -22,12 +23,21 @@ FdStore       *fd_application_get_store       (FdApplication *self);
 const char    *fd_application_get_profile_dir (FdApplication *self);
 gboolean       fd_application_get_demo        (FdApplication *self);
 
-/* TRUE once the store is open (and, in the demo, seeded); notified as "store-ready". */
+/* TRUE once the store is open; notified as "store-ready". */
 gboolean       fd_application_get_store_ready (FdApplication *self);
 /* Why the store could not be opened, in plain words; notified as "store-error". */
 const GError  *fd_application_get_store_error (FdApplication *self);
 
-/* Emits "accounts-changed": call after adding or removing an account. */
+/* The engine that syncs the accounts, made once the store is open (NULL before that),
+ * notified as "sync-engine". It is started at once, or in the demo once the demo server
+ * runs and the demo accounts point at it. */
+FdSyncEngine  *fd_application_get_sync_engine (FdApplication *self);
+/* Why the demo's server or accounts could not be set up, in plain words, or NULL;
+ * notified as "demo-error". The window stays usable. */
+const GError  *fd_application_get_demo_error  (FdApplication *self);
+
+/* Emits "accounts-changed" and has the sync engine read the accounts again: call after
+ * adding or removing an account. */
 void           fd_application_accounts_changed (FdApplication *self);
 
 /* Presents the preferences window for the active window. */

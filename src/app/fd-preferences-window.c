@@ -13,8 +13,10 @@
 #include <string.h>
 
 #include "fd-account.h"
+#include "fd-account-row.h"
 #include "fd-preferences-window.h"
 #include "fd-secrets.h"
+#include "fd-sync-status.h"
 
 struct _FdPreferencesWindow
 {
@@ -23,7 +25,9 @@ struct _FdPreferencesWindow
   FdApplication        *app;
   GCancellable         *cancellable;
   GListStore           *accounts;
+  GListModel           *states;
   GtkStack             *placeholder;
+  guint                 refresh_source;
   /* The base URL we filled in for the chosen service; replaced when the service
    * changes, unless the user has typed another one. */
   char                 *prefilled_url;
@@ -37,6 +41,8 @@ struct _FdPreferencesWindow
   AdwEntryRow          *name_row;
   AdwEntryRow          *base_url_row;
   AdwPasswordEntryRow  *secret_row;
+  AdwPasswordEntryRow  *app_token_row;
+  GtkWidget            *app_token_caption;
   GtkWidget            *form_error_box;
   GtkLabel             *form_error_label;
   GtkSpinner           *connect_spinner;
@@ -118,6 +124,7 @@ fd_preferences_window_clear_form_errors (FdPreferencesWindow *self)
   gtk_widget_remove_css_class (GTK_WIDGET (self->name_row), "error");
   gtk_widget_remove_css_class (GTK_WIDGET (self->base_url_row), "error");
   gtk_widget_remove_css_class (GTK_WIDGET (self->secret_row), "error");
+  gtk_widget_remove_css_class (GTK_WIDGET (self->app_token_row), "error");
   gtk_widget_set_visible (self->form_error_box, FALSE);
   gtk_label_set_label (self->form_error_label, "");
 }
@@ -270,14 +277,14 @@ fd_preferences_window_remove_response_cb (FdPreferencesWindow *self,
 }
 
 static void
-fd_preferences_window_remove_clicked_cb (FdPreferencesWindow *self,
-                                         GtkButton           *button)
+fd_preferences_window_remove_row_cb (FdPreferencesWindow *self,
+                                     FdAccountRow        *row)
 {
   FdAccount *account;
   GtkWidget *dialog;
   g_autofree char *heading = NULL;
 
-  account = g_object_get_data (G_OBJECT (button), "account");
+  account = fd_account_row_get_account (row);
   g_return_if_fail (FD_IS_ACCOUNT (account));
 
   heading = g_strdup_printf (_("Remove “%s”?"), fd_account_get_name (account));
@@ -302,48 +309,158 @@ fd_preferences_window_remove_clicked_cb (FdPreferencesWindow *self,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+static void
+fd_preferences_window_sync_now_cb (FdPreferencesWindow *self,
+                                   FdAccountRow        *row)
+{
+  FdSyncEngine *engine;
+
+  if (self->app == NULL || (engine = fd_application_get_sync_engine (self->app)) == NULL)
+    return;
+
+  fd_sync_engine_sync_now (engine, fd_account_get_id (fd_account_row_get_account (row)));
+}
+
+static void
+fd_preferences_window_retry_cb (GObject      *object,
+                                GAsyncResult *result,
+                                gpointer      user_data)
+{
+  g_autoptr(AccountOp) op = user_data;
+  g_autoptr(GError) error = NULL;
+  FdSyncEngine *engine;
+  guint n_retried = 0;
+
+  if (!_fd_sync_status_retry_failed_finish (FD_STORE (object), result, &n_retried, &error))
+    {
+      g_autofree char *message = NULL;
+
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+
+      /* Translators: %s is an account's name, then why the actions could not be retried. */
+      message = g_strdup_printf (_("The failed actions of “%s” could not be retried: %s"),
+                                 op->name, error->message);
+      fd_preferences_window_add_toast (op->self, message);
+      return;
+    }
+
+  if (n_retried > 0 && op->self->app != NULL &&
+      (engine = fd_application_get_sync_engine (op->self->app)) != NULL)
+    fd_sync_engine_flush_outbox (engine);
+}
+
+static void
+fd_preferences_window_retry_row_cb (FdPreferencesWindow *self,
+                                    FdAccountRow        *row)
+{
+  FdAccount *account = fd_account_row_get_account (row);
+  FdStore *store = fd_preferences_window_get_ready_store (self);
+
+  if (store == NULL)
+    return;
+
+  _fd_sync_status_retry_failed_async (store,
+                                      fd_account_get_id (account),
+                                      self->cancellable,
+                                      fd_preferences_window_retry_cb,
+                                      account_op_new (self, fd_account_get_name (account)));
+}
+
 static GtkWidget *
 fd_preferences_window_create_row (gpointer item,
                                   gpointer user_data)
 {
   FdPreferencesWindow *self = user_data;
   FdAccount *account = item;
-  g_autofree char *subtitle = NULL;
-  g_autofree char *remove_label = NULL;
-  GtkWidget *row;
-  GtkWidget *button;
+  FdAccountRow *row;
 
-  /* Translators: a connected account's service and address, e.g. "Intercom · https://api.intercom.io". */
-  subtitle = g_strdup_printf (_("%s · %s"),
-                              fd_account_kind_get_display_name (fd_account_get_kind (account)),
-                              fd_account_get_base_url (account));
+  row = fd_account_row_new (account);
+  fd_account_row_set_state (row, _fd_sync_status_find (self->states, fd_account_get_id (account)));
 
-  /* Names are the user's text, not markup. The title is set after construction: set
-   * together, the row's label may see the title before use-markup is off. */
-  row = g_object_new (ADW_TYPE_ACTION_ROW,
-                      "use-markup", FALSE,
-                      NULL);
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), fd_account_get_name (account));
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
-
-  remove_label = g_strdup_printf (_("Remove “%s”"), fd_account_get_name (account));
-  button = g_object_new (GTK_TYPE_BUTTON,
-                         "icon-name", "user-trash-symbolic",
-                         "valign", GTK_ALIGN_CENTER,
-                         "tooltip-text", _("Remove Account"),
-                         NULL);
-  gtk_widget_add_css_class (button, "flat");
-  gtk_accessible_update_property (GTK_ACCESSIBLE (button),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, remove_label,
-                                  -1);
-  g_object_set_data_full (G_OBJECT (button), "account",
-                          g_object_ref (account), g_object_unref);
-  g_signal_connect_object (button, "clicked",
-                           G_CALLBACK (fd_preferences_window_remove_clicked_cb),
+  g_signal_connect_object (row, "sync-now",
+                           G_CALLBACK (fd_preferences_window_sync_now_cb),
                            self, G_CONNECT_SWAPPED);
-  adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
+  g_signal_connect_object (row, "retry",
+                           G_CALLBACK (fd_preferences_window_retry_row_cb),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (row, "remove",
+                           G_CALLBACK (fd_preferences_window_remove_row_cb),
+                           self, G_CONNECT_SWAPPED);
 
-  return row;
+  return GTK_WIDGET (row);
+}
+
+/* The engine adds an account's state once it has read its secret, so a row may get
+ * its state after it was made. */
+static void
+fd_preferences_window_update_states (FdPreferencesWindow *self)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->accounts_list));
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      FdAccount *account;
+
+      if (!FD_IS_ACCOUNT_ROW (child))
+        continue;
+
+      account = fd_account_row_get_account (FD_ACCOUNT_ROW (child));
+      fd_account_row_set_state (FD_ACCOUNT_ROW (child),
+                                _fd_sync_status_find (self->states, fd_account_get_id (account)));
+    }
+}
+
+static void
+fd_preferences_window_states_changed_cb (FdPreferencesWindow *self)
+{
+  fd_preferences_window_update_states (self);
+}
+
+static void
+fd_preferences_window_set_states (FdPreferencesWindow *self,
+                                  GListModel          *states)
+{
+  if (self->states == states)
+    return;
+
+  if (self->states != NULL)
+    g_signal_handlers_disconnect_by_func (self->states,
+                                          fd_preferences_window_states_changed_cb,
+                                          self);
+  g_set_object (&self->states, states);
+
+  if (states != NULL)
+    g_signal_connect_object (states, "items-changed",
+                             G_CALLBACK (fd_preferences_window_states_changed_cb),
+                             self, G_CONNECT_SWAPPED);
+
+  fd_preferences_window_update_states (self);
+}
+
+static void
+fd_preferences_window_sync_engine_changed_cb (FdPreferencesWindow *self)
+{
+  FdSyncEngine *engine = self->app != NULL ? fd_application_get_sync_engine (self->app) : NULL;
+
+  fd_preferences_window_set_states (self, engine != NULL ? fd_sync_engine_get_accounts (engine) : NULL);
+}
+
+static gboolean
+fd_preferences_window_refresh_cb (gpointer user_data)
+{
+  FdPreferencesWindow *self = user_data;
+
+  /* "Synced 2 minutes ago" must not go stale while the window is open. */
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->accounts_list));
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      if (FD_IS_ACCOUNT_ROW (child))
+        fd_account_row_refresh (FD_ACCOUNT_ROW (child));
+    }
+
+  return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -354,6 +471,7 @@ fd_preferences_window_reset_form (FdPreferencesWindow *self)
 
   gtk_editable_set_text (GTK_EDITABLE (self->name_row), "");
   gtk_editable_set_text (GTK_EDITABLE (self->secret_row), "");
+  gtk_editable_set_text (GTK_EDITABLE (self->app_token_row), "");
   g_free (self->prefilled_url);
   self->prefilled_url = g_strdup (url ? url : "");
   gtk_editable_set_text (GTK_EDITABLE (self->base_url_row), self->prefilled_url);
@@ -403,6 +521,7 @@ fd_preferences_window_connect (FdPreferencesWindow *self)
   g_autofree char *name = NULL;
   g_autofree char *base_url = NULL;
   g_autofree char *secret = NULL;
+  g_autofree char *app_token = NULL;
   GtkWidget *first_invalid = NULL;
   FdAccountKind kind;
   FdStore *store;
@@ -419,6 +538,7 @@ fd_preferences_window_connect (FdPreferencesWindow *self)
   name = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->name_row))));
   base_url = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->base_url_row))));
   secret = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->secret_row))));
+  app_token = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->app_token_row))));
   errors = g_string_new (NULL);
 
   if (name[0] == '\0')
@@ -445,6 +565,24 @@ fd_preferences_window_connect (FdPreferencesWindow *self)
       gtk_widget_add_css_class (GTK_WIDGET (self->secret_row), "error");
       first_invalid = first_invalid ? first_invalid : GTK_WIDGET (self->secret_row);
     }
+  else if (kind == FD_ACCOUNT_KIND_SLACK && strpbrk (secret, " \t\n") != NULL)
+    {
+      /* The two Slack tokens are kept as one secret, separated by a space. */
+      g_string_append_printf (errors, "%s\n",
+                              _("A Slack bot token has no spaces. Paste only the token that starts with “xoxb-”."));
+      gtk_widget_add_css_class (GTK_WIDGET (self->secret_row), "error");
+      first_invalid = first_invalid ? first_invalid : GTK_WIDGET (self->secret_row);
+    }
+
+  if (kind == FD_ACCOUNT_KIND_SLACK && app_token[0] != '\0' &&
+      (!g_str_has_prefix (app_token, "xapp-") || strpbrk (app_token, " \t\n") != NULL))
+    {
+      g_string_append_printf (errors, "%s\n",
+                              _("An app-level token starts with “xapp-”. Create one in your Slack app’s "
+                                "settings under Basic Information → App-Level Tokens, or leave the field empty."));
+      gtk_widget_add_css_class (GTK_WIDGET (self->app_token_row), "error");
+      first_invalid = first_invalid ? first_invalid : GTK_WIDGET (self->app_token_row);
+    }
 
   if (first_invalid != NULL)
     {
@@ -455,6 +593,16 @@ fd_preferences_window_connect (FdPreferencesWindow *self)
     }
 
   account = fd_account_new (kind, name, base_url);
+
+  if (kind == FD_ACCOUNT_KIND_SLACK && app_token[0] != '\0')
+    {
+      char *joined = g_strconcat (secret, " ", app_token, NULL);
+
+      memset (secret, 0, strlen (secret));
+      g_free (secret);
+      secret = joined;
+    }
+  memset (app_token, 0, strlen (app_token));
 
   self->saving = TRUE;
   fd_preferences_window_update_sensitivity (self);
@@ -499,6 +647,12 @@ kind_row_notify_selected_cb (FdPreferencesWindow *self)
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->secret_row),
                                  fd_account_kind_get_secret_label (kind));
 
+  /* Only Slack has a second, optional token: Socket Mode's, for live messages. */
+  gtk_widget_set_visible (GTK_WIDGET (self->app_token_row), kind == FD_ACCOUNT_KIND_SLACK);
+  gtk_widget_set_visible (self->app_token_caption, kind == FD_ACCOUNT_KIND_SLACK);
+  if (kind != FD_ACCOUNT_KIND_SLACK)
+    gtk_editable_set_text (GTK_EDITABLE (self->app_token_row), "");
+
   current = gtk_editable_get_text (GTK_EDITABLE (self->base_url_row));
   if (current[0] == '\0' || g_strcmp0 (current, self->prefilled_url) == 0)
     {
@@ -529,7 +683,10 @@ fd_preferences_window_notify_application_cb (FdPreferencesWindow *self,
   g_clear_weak_pointer (&self->app);
 
   if (!FD_IS_APPLICATION (app))
-    return;
+    {
+      fd_preferences_window_set_states (self, NULL);
+      return;
+    }
 
   g_set_weak_pointer (&self->app, FD_APPLICATION (app));
   g_signal_connect_swapped (self->app, "notify::store-ready",
@@ -538,7 +695,10 @@ fd_preferences_window_notify_application_cb (FdPreferencesWindow *self,
                             G_CALLBACK (fd_preferences_window_store_state_cb), self);
   g_signal_connect_swapped (self->app, "accounts-changed",
                             G_CALLBACK (fd_preferences_window_store_state_cb), self);
+  g_signal_connect_swapped (self->app, "notify::sync-engine",
+                            G_CALLBACK (fd_preferences_window_sync_engine_changed_cb), self);
 
+  fd_preferences_window_sync_engine_changed_cb (self);
   fd_preferences_window_reload (self);
 }
 
@@ -605,10 +765,17 @@ fd_preferences_window_dispose (GObject *object)
   FdPreferencesWindow *self = (FdPreferencesWindow *)object;
 
   g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->refresh_source, g_source_remove);
 
   if (self->app != NULL)
     g_signal_handlers_disconnect_by_data (self->app, self);
   g_clear_weak_pointer (&self->app);
+
+  if (self->states != NULL)
+    g_signal_handlers_disconnect_by_func (self->states,
+                                          fd_preferences_window_states_changed_cb,
+                                          self);
+  g_clear_object (&self->states);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), FD_TYPE_PREFERENCES_WINDOW);
 
@@ -644,6 +811,8 @@ fd_preferences_window_class_init (FdPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, FdPreferencesWindow, name_row);
   gtk_widget_class_bind_template_child (widget_class, FdPreferencesWindow, base_url_row);
   gtk_widget_class_bind_template_child (widget_class, FdPreferencesWindow, secret_row);
+  gtk_widget_class_bind_template_child (widget_class, FdPreferencesWindow, app_token_row);
+  gtk_widget_class_bind_template_child (widget_class, FdPreferencesWindow, app_token_caption);
   gtk_widget_class_bind_template_child (widget_class, FdPreferencesWindow, form_error_box);
   gtk_widget_class_bind_template_child (widget_class, FdPreferencesWindow, form_error_label);
   gtk_widget_class_bind_template_child (widget_class, FdPreferencesWindow, connect_spinner);
@@ -654,6 +823,8 @@ fd_preferences_window_class_init (FdPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, kind_row_notify_selected_cb);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_w, GDK_CONTROL_MASK, "window.close", NULL);
+
+  g_type_ensure (FD_TYPE_ACCOUNT_ROW);
 }
 
 static void
@@ -675,6 +846,10 @@ fd_preferences_window_init (FdPreferencesWindow *self)
   adw_combo_row_set_selected (self->kind_row, FD_ACCOUNT_KIND_INTERCOM);
   /* Setting the same index does not notify; fill the service's fields once. */
   kind_row_notify_selected_cb (self);
+
+  self->refresh_source = g_timeout_add_seconds (FD_SYNC_STATUS_REFRESH_SECONDS,
+                                                fd_preferences_window_refresh_cb,
+                                                self);
 
   g_signal_connect (self, "notify::application",
                     G_CALLBACK (fd_preferences_window_notify_application_cb), NULL);

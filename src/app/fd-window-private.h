@@ -7,6 +7,7 @@
 
 #pragma once
 
+#include "fd-sync-foot.h"
 #include "fd-window.h"
 
 G_BEGIN_DECLS
@@ -16,6 +17,8 @@ G_BEGIN_DECLS
 gint64     _fd_window_get_open_count    (FdWindow *self);
 /* For tests: the stack holding one page per area, named by FD_AREA_*. */
 GtkStack  *_fd_window_get_content_stack (FdWindow *self);
+/* For tests: the sidebar's foot with the accounts' sync state. */
+FdSyncFoot *_fd_window_get_sync_foot    (FdWindow *self);
 /* Counts the open conversations again, on the store's worker thread. */
 void       _fd_window_reload_counts     (FdWindow *self);
 

@@ -12,6 +12,8 @@
 #include <glib/gi18n.h>
 
 #include "fd-account.h"
+#include "fd-sync-foot.h"
+#include "fd-sync-status.h"
 #include "fd-window-private.h"
 
 struct _FdWindow
@@ -35,11 +37,14 @@ struct _FdWindow
   GtkListBoxRow        *inbox_row;
   GtkSpinner           *inbox_spinner;
   GtkLabel             *inbox_count_label;
+  FdSyncFoot           *sync_foot;
+  GtkWidget            *sync_summary;
   GtkImage             *sync_icon;
   GtkLabel             *sync_label;
   GtkButton            *sync_button;
   AdwWindowTitle       *content_title;
   GtkWidget            *store_error_box;
+  GtkLabel             *store_error_title;
   GtkLabel             *store_error_label;
   GtkStack             *content_stack;
 };
@@ -311,14 +316,38 @@ _fd_window_reload_counts (FdWindow *self)
 }
 
 static void
-fd_window_update_sync_foot (FdWindow *self,
-                            int       n_accounts)
+fd_window_update_sync_foot (FdWindow   *self,
+                            GListModel *accounts)
 {
+  int n_accounts = -1;
+  guint n_syncing = 0;
+
   g_assert (FD_IS_WINDOW (self));
 
-  /* Until the sync engine reports per-account state, the foot says how many accounts
-   * are connected and leads to Preferences → Accounts. */
-  if (n_accounts < 0)
+  if (accounts != NULL)
+    {
+      n_accounts = g_list_model_get_n_items (accounts);
+
+      for (int i = 0; i < n_accounts; i++)
+        {
+          g_autoptr(FdAccount) account = g_list_model_get_item (accounts, i);
+
+          if (_fd_sync_status_kind_syncs (fd_account_get_kind (account)))
+            n_syncing++;
+        }
+    }
+
+  /* Accounts that sync conversations get a line each with their sync state; the
+   * summary below stays for no accounts, or only billing and bug-tracking ones. */
+  fd_sync_foot_set_accounts (self->sync_foot, accounts);
+  gtk_widget_set_visible (GTK_WIDGET (self->sync_foot), n_syncing > 0);
+  gtk_widget_set_visible (self->sync_summary, n_syncing == 0);
+
+  if (n_syncing > 0)
+    {
+      gtk_widget_set_visible (GTK_WIDGET (self->sync_button), FALSE);
+    }
+  else if (n_accounts < 0)
     {
       gtk_image_set_from_icon_name (self->sync_icon, "dialog-warning-symbolic");
       gtk_label_set_label (self->sync_label, _("Accounts are unavailable"));
@@ -364,11 +393,11 @@ fd_window_list_accounts_cb (GObject      *object,
   if (accounts == NULL)
     {
       g_warning ("Could not list accounts: %s", error ? error->message : "no result");
-      fd_window_update_sync_foot (self, -1);
+      fd_window_update_sync_foot (self, NULL);
       return;
     }
 
-  fd_window_update_sync_foot (self, g_list_model_get_n_items (G_LIST_MODEL (accounts)));
+  fd_window_update_sync_foot (self, G_LIST_MODEL (accounts));
 }
 
 static void
@@ -406,14 +435,27 @@ fd_window_update_store_state (FdWindow *self)
   error = fd_application_get_store_error (self->app);
   if (error != NULL)
     {
+      gtk_label_set_label (self->store_error_title, _("Frontdesk could not open your data"));
       gtk_label_set_label (self->store_error_label, error->message);
       gtk_widget_set_visible (self->store_error_box, TRUE);
       fd_window_set_open_count (self, -1);
-      fd_window_update_sync_foot (self, -1);
+      fd_window_update_sync_foot (self, NULL);
       return;
     }
 
-  gtk_widget_set_visible (self->store_error_box, FALSE);
+  /* The demo's server or accounts failing blocks the demo's conversations, not the
+   * window: the rest stays usable. */
+  error = fd_application_get_demo_error (self->app);
+  if (error != NULL)
+    {
+      gtk_label_set_label (self->store_error_title, _("The demo could not connect"));
+      gtk_label_set_label (self->store_error_label, error->message);
+      gtk_widget_set_visible (self->store_error_box, TRUE);
+    }
+  else
+    {
+      gtk_widget_set_visible (self->store_error_box, FALSE);
+    }
 
   if (fd_application_get_store_ready (self->app))
     {
@@ -442,6 +484,33 @@ fd_window_accounts_changed_cb (FdWindow      *self,
 }
 
 static void
+fd_window_update_sync_engine (FdWindow *self)
+{
+  FdSyncEngine *engine;
+
+  g_assert (FD_IS_WINDOW (self));
+
+  engine = self->app != NULL ? fd_application_get_sync_engine (self->app) : NULL;
+  fd_sync_foot_set_states (self->sync_foot,
+                           engine != NULL ? fd_sync_engine_get_accounts (engine) : NULL);
+}
+
+static void
+fd_window_sync_engine_changed_cb (FdWindow   *self,
+                                  GParamSpec *pspec,
+                                  gpointer    user_data)
+{
+  fd_window_update_sync_engine (self);
+}
+
+static void
+sync_foot_sync_finished_cb (FdWindow *self)
+{
+  /* New conversations may have arrived. */
+  _fd_window_reload_counts (self);
+}
+
+static void
 fd_window_notify_application_cb (FdWindow   *self,
                                  GParamSpec *pspec,
                                  gpointer    user_data)
@@ -457,7 +526,10 @@ fd_window_notify_application_cb (FdWindow   *self,
   g_clear_weak_pointer (&self->app);
 
   if (!FD_IS_APPLICATION (app))
-    return;
+    {
+      fd_window_update_sync_engine (self);
+      return;
+    }
 
   g_set_weak_pointer (&self->app, FD_APPLICATION (app));
 
@@ -471,9 +543,14 @@ fd_window_notify_application_cb (FdWindow   *self,
                             G_CALLBACK (fd_window_store_state_changed_cb), self);
   g_signal_connect_swapped (self->app, "notify::store-error",
                             G_CALLBACK (fd_window_store_state_changed_cb), self);
+  g_signal_connect_swapped (self->app, "notify::demo-error",
+                            G_CALLBACK (fd_window_store_state_changed_cb), self);
+  g_signal_connect_swapped (self->app, "notify::sync-engine",
+                            G_CALLBACK (fd_window_sync_engine_changed_cb), self);
   g_signal_connect_swapped (self->app, "accounts-changed",
                             G_CALLBACK (fd_window_accounts_changed_cb), self);
 
+  fd_window_update_sync_engine (self);
   fd_window_update_store_state (self);
 }
 
@@ -629,15 +706,19 @@ fd_window_class_init (FdWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, FdWindow, inbox_row);
   gtk_widget_class_bind_template_child (widget_class, FdWindow, inbox_spinner);
   gtk_widget_class_bind_template_child (widget_class, FdWindow, inbox_count_label);
+  gtk_widget_class_bind_template_child (widget_class, FdWindow, sync_foot);
+  gtk_widget_class_bind_template_child (widget_class, FdWindow, sync_summary);
   gtk_widget_class_bind_template_child (widget_class, FdWindow, sync_icon);
   gtk_widget_class_bind_template_child (widget_class, FdWindow, sync_label);
   gtk_widget_class_bind_template_child (widget_class, FdWindow, sync_button);
   gtk_widget_class_bind_template_child (widget_class, FdWindow, content_title);
   gtk_widget_class_bind_template_child (widget_class, FdWindow, store_error_box);
+  gtk_widget_class_bind_template_child (widget_class, FdWindow, store_error_title);
   gtk_widget_class_bind_template_child (widget_class, FdWindow, store_error_label);
   gtk_widget_class_bind_template_child (widget_class, FdWindow, content_stack);
   gtk_widget_class_bind_template_callback (widget_class, sidebar_row_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, back_button_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, sync_foot_sync_finished_cb);
 
   gtk_widget_class_install_action (widget_class, "win.show-area", "s", fd_window_show_area_action);
 
@@ -648,6 +729,8 @@ fd_window_class_init (FdWindowClass *klass)
   gtk_widget_class_add_binding_action (widget_class,
                                        GDK_KEY_w, GDK_CONTROL_MASK,
                                        "window.close", NULL);
+
+  g_type_ensure (FD_TYPE_SYNC_FOOT);
 }
 
 static void
@@ -756,4 +839,12 @@ _fd_window_get_content_stack (FdWindow *self)
   g_return_val_if_fail (FD_IS_WINDOW (self), NULL);
 
   return self->content_stack;
+}
+
+FdSyncFoot *
+_fd_window_get_sync_foot (FdWindow *self)
+{
+  g_return_val_if_fail (FD_IS_WINDOW (self), NULL);
+
+  return self->sync_foot;
 }

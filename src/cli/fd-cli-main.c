@@ -16,17 +16,11 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
+#include "fd-cli-private.h"
 #include "fd-demo.h"
 #include "fd-log.h"
 #include "fd-paths.h"
 #include "fd-store.h"
-
-enum
-{
-  EXIT_OK = 0,
-  EXIT_FAILED = 1,
-  EXIT_USAGE = 2,
-};
 
 #define DEFAULT_SEED 1
 #define DEFAULT_LIMIT 20
@@ -46,6 +40,16 @@ print_usage (FILE *stream)
                             "and how many rows it holds\n"
                             "  search QUERY [--limit N]\n"
                             "                  Search the text of all messages\n"
+                            "  account add --kind KIND --name NAME [--base-url URL]\n"
+                            "                  Connect an account; the token is read from "
+                            "standard input\n"
+                            "                  into the keyring (KIND: intercom, slack, "
+                            "discourse, stripe, linear)\n"
+                            "  account list    List the connected accounts\n"
+                            "  account remove ID|NAME\n"
+                            "                  Disconnect an account and delete its token\n"
+                            "  sync [--account ID|NAME]\n"
+                            "                  Sync once and print what changed\n"
                             "  help            Show this help\n"
                             "\n"
                             "Options:\n"
@@ -58,16 +62,16 @@ print_usage (FILE *stream)
     g_print ("%s", text);
 }
 
-static int
-usage_error (const char *message)
+int
+_fd_cli_usage_error (const char *message)
 {
   g_printerr ("frontdesk-cli: %s\n", message);
   g_printerr (_("Run “frontdesk-cli help” to see the commands and their options.\n"));
   return EXIT_USAGE;
 }
 
-static int
-failure (const char *message)
+int
+_fd_cli_failure (const char *message)
 {
   g_printerr ("frontdesk-cli: %s\n", message);
   return EXIT_FAILED;
@@ -75,13 +79,13 @@ failure (const char *message)
 
 /* Parses the options of one command with GOptionContext; what is left in @argv are its
  * positional arguments. */
-static gboolean
-parse_command_options (const char    *command,
-                       const char    *parameter_string,
-                       const char    *summary,
-                       GOptionEntry  *entries,
-                       char        ***argv,
-                       int           *exit_code)
+gboolean
+_fd_cli_parse_command_options (const char    *command,
+                               const char    *parameter_string,
+                               const char    *summary,
+                               GOptionEntry  *entries,
+                               char        ***argv,
+                               int           *exit_code)
 {
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
@@ -94,7 +98,7 @@ parse_command_options (const char    *command,
   if (!g_option_context_parse_strv (context, argv, &error))
     {
       g_autofree char *message = g_strdup_printf ("%s: %s", command, error->message);
-      *exit_code = usage_error (message);
+      *exit_code = _fd_cli_usage_error (message);
       return FALSE;
     }
 
@@ -308,12 +312,12 @@ cmd_demo (const char  *profile,
   gboolean exists;
   int exit_code = EXIT_OK;
 
-  if (!parse_command_options ("demo", "demo",
+  if (!_fd_cli_parse_command_options ("demo", "demo",
                               _("Fills the profile with a deterministic demo data set."),
                               entries, &argv, &exit_code))
     return exit_code;
   if (g_strv_length (argv) > 1)
-    return usage_error (_("demo: this command takes no arguments besides its options."));
+    return _fd_cli_usage_error (_("demo: this command takes no arguments besides its options."));
 
   job.seed = DEFAULT_SEED;
   if (seed_text != NULL)
@@ -321,7 +325,7 @@ cmd_demo (const char  *profile,
       guint64 seed = 0;
 
       if (!g_ascii_string_to_unsigned (seed_text, 10, 0, G_MAXUINT32, &seed, NULL))
-        return usage_error (_("demo: --seed needs a whole number between 0 and 4294967295."));
+        return _fd_cli_usage_error (_("demo: --seed needs a whole number between 0 and 4294967295."));
       job.seed = (guint32) seed;
     }
 
@@ -331,11 +335,11 @@ cmd_demo (const char  *profile,
       if (g_str_equal (scale_text, "large"))
         job.scale = FD_DEMO_SCALE_LARGE;
       else if (!g_str_equal (scale_text, "small"))
-        return usage_error (_("demo: --scale must be “small” or “large”."));
+        return _fd_cli_usage_error (_("demo: --scale must be “small” or “large”."));
     }
 
   if (!fd_paths_ensure_profile (profile, &error))
-    return failure (error->message);
+    return _fd_cli_failure (error->message);
 
   path = fd_paths_store_file (profile);
   exists = g_file_test (path, G_FILE_TEST_EXISTS);
@@ -349,7 +353,7 @@ cmd_demo (const char  *profile,
       gboolean ok, blank;
 
       if (!open_read_only (path, &db, &error))
-        return failure (error->message);
+        return _fd_cli_failure (error->message);
       blank = is_blank_database (db);
       ok = blank || check_frontdesk_store (db, path, &version, &error);
       sqlite3_close_v2 (db);
@@ -361,10 +365,10 @@ cmd_demo (const char  *profile,
                                "could not be read as one, so the file was left as it is. "
                                "Move it aside, or choose another profile with --profile."),
                              path);
-          return failure (message);
+          return _fd_cli_failure (message);
         }
       if (!ok)
-        return failure (error->message);
+        return _fd_cli_failure (error->message);
 
       /* Generate beside the old store and swap at the end, so a failure or Ctrl+C
        * leaves the old data in place. */
@@ -372,7 +376,7 @@ cmd_demo (const char  *profile,
         {
           target = g_strconcat (path, ".new", NULL);
           if (!remove_store_files (target, TRUE, &error))
-            return failure (error->message);
+            return _fd_cli_failure (error->message);
         }
     }
 
@@ -381,7 +385,7 @@ cmd_demo (const char  *profile,
 
   store = fd_store_new (target);
   if (!fd_store_open_sync (store, NULL, &error))
-    return failure (error->message);
+    return _fd_cli_failure (error->message);
 
   job.now_ms = g_get_real_time () / 1000;
   if (!fd_store_run_sync (store, demo_job, &job, NULL, &error))
@@ -389,7 +393,7 @@ cmd_demo (const char  *profile,
       fd_store_close (store);
       if (target != NULL && !g_str_equal (target, path))
         remove_store_files (target, TRUE, NULL);
-      return failure (error->message);
+      return _fd_cli_failure (error->message);
     }
   fd_store_close (store);
 
@@ -400,7 +404,7 @@ cmd_demo (const char  *profile,
                            "was added. Use “demo --replace” to delete this store and "
                            "generate the demo data again."),
                          profile);
-      return failure (message);
+      return _fd_cli_failure (message);
     }
 
   if (!g_str_equal (target, path))
@@ -419,7 +423,7 @@ cmd_demo (const char  *profile,
                            g_strerror (saved_errno));
             }
           message = g_strdup_printf (_("%s The demo data is in %s."), error->message, target);
-          return failure (message);
+          return _fd_cli_failure (message);
         }
     }
 
@@ -469,22 +473,22 @@ cmd_info (const char  *profile,
   gint64 version = 0;
   int exit_code = EXIT_OK;
 
-  if (!parse_command_options ("info", "info",
+  if (!_fd_cli_parse_command_options ("info", "info",
                               _("Shows where the store is, its schema version and how many "
                                 "rows it holds."),
                               entries, &argv, &exit_code))
     return exit_code;
   if (g_strv_length (argv) > 1)
-    return usage_error (_("info: this command takes no arguments."));
+    return _fd_cli_usage_error (_("info: this command takes no arguments."));
 
   path = fd_paths_store_file (profile);
   if (!open_read_only (path, &db, &error))
-    return failure (error->message);
+    return _fd_cli_failure (error->message);
 
   if (!check_frontdesk_store (db, path, &version, &error))
     {
       sqlite3_close_v2 (db);
-      return failure (error->message);
+      return _fd_cli_failure (error->message);
     }
 
   if (g_stat (path, &st) == 0)
@@ -516,7 +520,7 @@ cmd_info (const char  *profile,
   sqlite3_close_v2 (db);
 
   if (error != NULL)
-    return failure (error->message);
+    return _fd_cli_failure (error->message);
 
   return EXIT_OK;
 }
@@ -599,7 +603,7 @@ cmd_search (const char  *profile,
   int exit_code = EXIT_OK;
   int rc;
 
-  if (!parse_command_options ("search", "search QUERY",
+  if (!_fd_cli_parse_command_options ("search", "search QUERY",
                               _("Searches the text of all messages, like the search field of "
                                 "the inbox."),
                               entries, &argv, &exit_code))
@@ -607,23 +611,23 @@ cmd_search (const char  *profile,
 
   if (limit_text != NULL &&
       !g_ascii_string_to_unsigned (limit_text, 10, 1, 1000, &limit, NULL))
-    return usage_error (_("search: --limit needs a whole number between 1 and 1000."));
+    return _fd_cli_usage_error (_("search: --limit needs a whole number between 1 and 1000."));
 
   if (g_strv_length (argv) < 2)
-    return usage_error (_("search: say what to search for, for example "
+    return _fd_cli_usage_error (_("search: say what to search for, for example "
                           "“frontdesk-cli search refund”."));
 
   text = g_strjoinv (" ", argv + 1);
   if (!g_utf8_validate (text, -1, NULL))
-    return usage_error (_("search: the query is not valid UTF-8 text."));
+    return _fd_cli_usage_error (_("search: the query is not valid UTF-8 text."));
 
   fts_query = build_fts_query (text);
   if (fts_query == NULL)
-    return usage_error (_("search: the query has no letters or digits to search for."));
+    return _fd_cli_usage_error (_("search: the query has no letters or digits to search for."));
 
   path = fd_paths_store_file (profile);
   if (!open_read_only (path, &db, &error))
-    return failure (error->message);
+    return _fd_cli_failure (error->message);
 
   if (!check_frontdesk_store (db, path, &version, &error))
     goto out;
@@ -697,7 +701,7 @@ out:
   sqlite3_close_v2 (db);
 
   if (error != NULL)
-    return failure (error->message);
+    return _fd_cli_failure (error->message);
   return EXIT_OK;
 }
 
@@ -730,7 +734,7 @@ main (int   argc,
       if (g_str_equal (arg, "--profile"))
         {
           if (i + 1 >= argc)
-            return usage_error (_("--profile needs a folder, for example "
+            return _fd_cli_usage_error (_("--profile needs a folder, for example "
                                   "“--profile ~/frontdesk-test”."));
           g_free (profile);
           profile = g_strdup (argv[++i]);
@@ -753,7 +757,7 @@ main (int   argc,
       else if (arg[0] == '-')
         {
           message = g_strdup_printf (_("Unknown option “%s”."), arg);
-          return usage_error (message);
+          return _fd_cli_usage_error (message);
         }
       else
         {
@@ -771,7 +775,7 @@ main (int   argc,
   if (profile == NULL)
     profile = fd_paths_default_profile ();
   else if (profile[0] == '\0')
-    return usage_error (_("--profile needs a folder, for example "
+    return _fd_cli_usage_error (_("--profile needs a folder, for example "
                           "“--profile ~/frontdesk-test”."));
 
   /* The command's own argv, with the command as its argv[0]. */
@@ -785,6 +789,10 @@ main (int   argc,
     return cmd_info (profile, command_argv);
   if (g_str_equal (command, "search"))
     return cmd_search (profile, command_argv);
+  if (g_str_equal (command, "account"))
+    return _fd_cli_account (profile, command_argv);
+  if (g_str_equal (command, "sync"))
+    return _fd_cli_sync (profile, command_argv);
   if (g_str_equal (command, "help"))
     {
       print_usage (stdout);
@@ -792,5 +800,5 @@ main (int   argc,
     }
 
   message = g_strdup_printf (_("Unknown command “%s”."), command);
-  return usage_error (message);
+  return _fd_cli_usage_error (message);
 }

@@ -204,6 +204,8 @@ fd_http_client_init (FdHttpClient *self)
   self->session = soup_session_new_with_options ("user-agent", "Frontdesk/" PACKAGE_VERSION,
                                                  "timeout", 30,
                                                  "idle-timeout", 60,
+                                                 "max-conns", 8,
+                                                 "max-conns-per-host", 4,
                                                  NULL);
   self->max_attempts = 5;
   self->base_delay_ms = 500;
@@ -294,6 +296,26 @@ fd_http_client_set_timeout (FdHttpClient *self,
   g_return_if_fail (FD_IS_HTTP_CLIENT (self));
 
   g_object_set (self->session, "timeout", seconds, NULL);
+}
+
+void
+fd_http_client_set_max_connections (FdHttpClient *self,
+                                    guint         max_connections)
+{
+  g_autoptr(SoupSession) session = NULL;
+
+  g_return_if_fail (FD_IS_HTTP_CLIENT (self));
+  g_return_if_fail (max_connections >= 1);
+
+  /* Connection limits are construct-only: a new session, as no request is running yet
+   * when a client is configured. */
+  session = soup_session_new_with_options ("user-agent", "Frontdesk/" PACKAGE_VERSION,
+                                           "timeout", soup_session_get_timeout (self->session),
+                                           "idle-timeout", soup_session_get_idle_timeout (self->session),
+                                           "max-conns", MAX (max_connections, 2) * 2,
+                                           "max-conns-per-host", max_connections,
+                                           NULL);
+  g_set_object (&self->session, session);
 }
 
 guint

@@ -87,6 +87,9 @@ void            fd_http_client_set_retry    (FdHttpClient   *self,
                                              guint           max_delay_ms);
 void            fd_http_client_set_timeout  (FdHttpClient   *self,
                                              guint           seconds);
+/* How many requests may run at once against the service (default 4). */
+void            fd_http_client_set_max_connections (FdHttpClient *self,
+                                                    guint         max_connections);
 
 /* Sends @request (taken), retrying as above. The response's status is 2xx; any other
  * outcome is an FD_HTTP_ERROR in plain words. A JSON body that does not parse is

@@ -14,7 +14,9 @@
 
 #include <adwaita.h>
 
+#include "fd-account-row.h"
 #include "fd-preferences-window.h"
+#include "fd-sync-foot.h"
 #include "fd-window.h"
 
 static void
@@ -48,6 +50,25 @@ test_templates_preferences_window (void)
 
   gtk_window_present (window);
   destroy_and_finalize (window);
+}
+
+static void
+test_templates_account_row (void)
+{
+  g_autoptr(FdAccount) account = NULL;
+  GtkWidget *row;
+  GtkWidget *foot;
+
+  account = fd_account_new (FD_ACCOUNT_KIND_SLACK, "Acme <Slack>", "http://127.0.0.1:9/slack/api");
+  row = g_object_ref_sink (GTK_WIDGET (fd_account_row_new (account)));
+  g_assert_true (FD_IS_ACCOUNT_ROW (row));
+  g_assert_true (fd_account_row_get_account (FD_ACCOUNT_ROW (row)) == account);
+  g_assert_null (fd_account_row_get_state (FD_ACCOUNT_ROW (row)));
+  g_assert_finalize_object (row);
+
+  foot = g_object_ref_sink (fd_sync_foot_new ());
+  g_assert_true (FD_IS_SYNC_FOOT (foot));
+  g_assert_finalize_object (foot);
 }
 
 static void
@@ -88,6 +109,7 @@ main (int   argc,
 
   g_test_add_func ("/templates/window", test_templates_window);
   g_test_add_func ("/templates/preferences-window", test_templates_preferences_window);
+  g_test_add_func ("/templates/account-row", test_templates_account_row);
   g_test_add_func ("/templates/shortcuts-window", test_templates_shortcuts_window);
   g_test_add_func ("/templates/style", test_templates_style);
 
