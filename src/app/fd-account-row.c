@@ -379,7 +379,6 @@ static void
 fd_account_row_init (FdAccountRow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
-  g_printerr ("DEBUGADDR row status_box %p error_box %p parent-of-status %p\n", self->status_box, self->error_box, gtk_widget_get_parent (self->status_box));
 }
 
 FdAccountRow *

@@ -489,8 +489,11 @@ fd_application_start_sandbox (FdApplication *self)
     {
       g_autofree char *message = NULL;
 
-      /* Translators: %s says why, e.g. "Permission denied". */
-      message = g_strdup_printf (_("The demo server could not be started: %s"), error->message);
+      /* Translators: %s says why, from the system. */
+      message = g_strdup_printf (_("The demo server could not be started (%s). Check that "
+                                   "frontdesk-sandbox is installed, or set FRONTDESK_SANDBOX "
+                                   "to its path."),
+                                 error->message);
       fd_application_sandbox_failed (self, message);
       return;
     }

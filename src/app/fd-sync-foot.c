@@ -450,7 +450,6 @@ fd_sync_foot_init_line (FdSyncFoot *self,
   gtk_box_append (GTK_BOX (box), line->spinner);
   gtk_box_append (GTK_BOX (box), text);
 
-  g_printerr ("DEBUGADDR foot text %p box %p\n", text, box);
   line->button = g_object_new (GTK_TYPE_BUTTON,
                                "child", box,
                                "visible", FALSE,

@@ -69,6 +69,7 @@ struct _FdDiscourseChannel
   GArray       *category_ids;        /* gint64: the categories chosen */
   gboolean      filter_categories;   /* FALSE: every category */
   GHashTable   *allowed_categories;  /* gint64 *: chosen and their subcategories; NULL until read */
+  GHashTable   *category_slugs;      /* gint64 * → slug, of every category seen */
   guint         batch_limit;
 };
 
@@ -186,6 +187,22 @@ get_time (JsonObject *object,
           const char *name)
 {
   return parse_time (get_string (object, name));
+}
+
+static gboolean
+same_username (const char *a,
+               const char *b)
+{
+  g_autofree char *folded_a = NULL;
+  g_autofree char *folded_b = NULL;
+
+  if (a == NULL || b == NULL || !g_utf8_validate (a, -1, NULL) || !g_utf8_validate (b, -1, NULL))
+    return FALSE;
+
+  folded_a = g_utf8_casefold (a, -1);
+  folded_b = g_utf8_casefold (b, -1);
+
+  return g_str_equal (folded_a, folded_b);
 }
 
 static gint64 *
@@ -536,8 +553,8 @@ sync_cursor_to_string (const SyncCursor *cursor)
 
 static void
 collect_categories (JsonArray  *categories,
-                    GHashTable *known,
-                    GHashTable *children,
+                    GHashTable *slugs,
+                    GHashTable *parents,
                     guint       depth)
 {
   if (categories == NULL || depth > 8)
@@ -548,6 +565,7 @@ collect_categories (JsonArray  *categories,
       JsonNode *node = json_array_get_element (categories, i);
       JsonObject *category;
       JsonArray *sub_ids;
+      const char *slug;
       gint64 id;
       gint64 parent;
 
@@ -555,13 +573,17 @@ collect_categories (JsonArray  *categories,
         continue;
 
       category = json_node_get_object (node);
-      if (!get_int (category, "id", &id))
+      if (!get_int (category, "id", &id) || id <= 0)
         continue;
 
-      g_hash_table_add (known, int64_dup (id));
+      /* Discourse finds a category by its id; the slug only has to look right. */
+      slug = get_string (category, "slug");
+      g_hash_table_replace (slugs, int64_dup (id),
+                            g_strdup (slug != NULL && *slug != '\0' &&
+                                      strpbrk (slug, "/?#%") == NULL ? slug : "-"));
 
       if (get_int (category, "parent_category_id", &parent))
-        g_hash_table_insert (children, int64_dup (id), int64_dup (parent));
+        g_hash_table_insert (parents, int64_dup (id), int64_dup (parent));
 
       if ((sub_ids = get_array (category, "subcategory_ids")) != NULL)
         {
@@ -570,11 +592,11 @@ collect_categories (JsonArray  *categories,
               gint64 child;
 
               if (node_get_int (json_array_get_element (sub_ids, j), &child))
-                g_hash_table_insert (children, int64_dup (child), int64_dup (id));
+                g_hash_table_insert (parents, int64_dup (child), int64_dup (id));
             }
         }
 
-      collect_categories (get_array (category, "subcategory_list"), known, children, depth + 1);
+      collect_categories (get_array (category, "subcategory_list"), slugs, parents, depth + 1);
     }
 }
 
@@ -584,7 +606,7 @@ update_categories (FdDiscourseChannel  *self,
                    FdHttpResponse      *response,
                    GError             **error)
 {
-  g_autoptr(GHashTable) known = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  g_autoptr(GHashTable) slugs = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
   g_autoptr(GHashTable) parents = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
   g_autoptr(GHashTable) allowed = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   JsonArray *categories = get_array (get_object (root_object (response), "category_list"), "categories");
@@ -599,13 +621,13 @@ update_categories (FdDiscourseChannel  *self,
       return FALSE;
     }
 
-  collect_categories (categories, known, parents, 0);
+  collect_categories (categories, slugs, parents, 0);
 
   for (guint i = 0; i < self->category_ids->len; i++)
     {
       gint64 id = g_array_index (self->category_ids, gint64, i);
 
-      if (g_hash_table_contains (known, &id))
+      if (g_hash_table_contains (slugs, &id))
         g_hash_table_add (allowed, int64_dup (id));
       else
         g_debug ("Category %" G_GINT64_FORMAT " is not on the forum, or the API user cannot see it", id);
@@ -621,7 +643,7 @@ update_categories (FdDiscourseChannel  *self,
     }
 
   /* A topic in a subcategory belongs to the category above it too. */
-  g_hash_table_iter_init (&iter, known);
+  g_hash_table_iter_init (&iter, slugs);
   while (g_hash_table_iter_next (&iter, &key, NULL))
     {
       gint64 id = *(gint64 *) key;
@@ -640,8 +662,62 @@ update_categories (FdDiscourseChannel  *self,
 
   g_clear_pointer (&self->allowed_categories, g_hash_table_unref);
   self->allowed_categories = g_steal_pointer (&allowed);
+  g_clear_pointer (&self->category_slugs, g_hash_table_unref);
+  self->category_slugs = g_steal_pointer (&slugs);
 
   return TRUE;
+}
+
+static gint
+compare_int64 (gconstpointer a,
+               gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a;
+  gint64 y = *(const gint64 *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* The lists a pass walks, in order: the whole forum, or one per category. Each
+ * category's list shows its subcategories' topics too, unless the forum was set up
+ * otherwise; a topic is taken only from its own category's list. */
+static GPtrArray *
+get_lists (FdDiscourseChannel *self)
+{
+  GPtrArray *lists = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GArray) ids = NULL;
+  GHashTableIter iter;
+  gpointer key;
+
+  if (!self->filter_categories)
+    {
+      g_ptr_array_add (lists, g_strdup ("latest"));
+      return lists;
+    }
+
+  ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_hash_table_iter_init (&iter, self->allowed_categories);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_array_append_val (ids, *(gint64 *) key);
+  g_array_sort (ids, compare_int64);
+
+  for (guint i = 0; i < ids->len; i++)
+    g_ptr_array_add (lists, g_strdup_printf ("c/%" G_GINT64_FORMAT, g_array_index (ids, gint64, i)));
+
+  return lists;
+}
+
+/* The category of a "c/ID" list, or 0 for the whole forum. */
+static gint64
+list_category (const char *list)
+{
+  guint64 id;
+
+  if (g_str_has_prefix (list, "c/") &&
+      g_ascii_string_to_unsigned (list + 2, 10, 1, G_MAXINT64, &id, NULL))
+    return (gint64) id;
+
+  return 0;
 }
 
 /* }}} */
@@ -650,9 +726,11 @@ update_categories (FdDiscourseChannel  *self,
 
 typedef struct
 {
+  const char *api_username;
   const char *first_author_kind;   /* of the first regular post */
   char       *first_author_id;
   gboolean    last_from_staff;     /* the last regular post */
+  gboolean    last_from_us;        /* …was sent through this API user */
   gint64      last_post_at;
 } TopicSummary;
 
@@ -760,6 +838,7 @@ add_post (FdSyncBatch          *batch,
       summary->first_author_id = g_strdup (author_id);
     }
   summary->last_from_staff = staff;
+  summary->last_from_us = same_username (username, summary->api_username);
 }
 
 static gint
@@ -830,6 +909,8 @@ typedef struct
 typedef struct
 {
   SyncCursor  cursor;
+  ListMark   *mark;      /* of the list being walked; owned by the cursor */
+  GPtrArray  *lists;     /* char *: the lists a pass walks, in order */
   JsonNode   *page;      /* the topic list */
   gboolean    last_page;
   GPtrArray  *jobs;      /* TopicJob: the topics of the page to fetch, in list order */
@@ -883,6 +964,7 @@ fetch_data_free (gpointer user_data)
   FetchData *data = user_data;
 
   g_ptr_array_unref (data->jobs);
+  g_clear_pointer (&data->lists, g_ptr_array_unref);
   g_clear_pointer (&data->page, json_node_unref);
   g_clear_error (&data->error);
   sync_cursor_clear (&data->cursor);
@@ -915,8 +997,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (JobRequest, job_request_free)
 static void start_jobs (GTask *task);
 
 static void
-build_batch (FetchData   *data,
-             FdSyncBatch *batch)
+build_batch (FdDiscourseChannel *self,
+             FetchData          *data,
+             FdSyncBatch        *batch)
 {
   g_autoptr(GHashTable) people = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
@@ -925,7 +1008,7 @@ build_batch (FetchData   *data,
       TopicJob *job = g_ptr_array_index (data->jobs, i);
       g_autoptr(GPtrArray) posts = g_ptr_array_new ();
       g_autoptr(GHashTable) seen = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
-      TopicSummary summary = { 0 };
+      TopicSummary summary = { .api_username = self->api_username };
       FdConversationRecord *conv;
       JsonObject *topic;
       const char *title;
@@ -963,10 +1046,13 @@ build_batch (FetchData   *data,
         conv->contact_external_id = g_steal_pointer (&summary.first_author_id);
       g_free (summary.first_author_id);
 
-      /* Waiting on the customer once staff had the last word; closed or archived topics
-       * take no more replies. */
+      /* Closed or archived topics take no more replies. Waiting on the customer once
+       * staff had the last word; but after a reply sent from Frontdesk, the status the
+       * agent chose there stands (resolved, say, where Discourse cannot close topics). */
       if (get_bool (topic, "closed") || get_bool (topic, "archived"))
         conv->status = "resolved";
+      else if (summary.last_from_us)
+        conv->status = NULL;
       else if (summary.last_from_staff)
         conv->status = "pending";
       else
@@ -974,9 +1060,45 @@ build_batch (FetchData   *data,
     }
 }
 
+/* Moves the pass to the next list it has not walked, or ends it. */
+static void
+advance_pass (FetchData *data)
+{
+  SyncCursor *cursor = &data->cursor;
+
+  for (guint i = 0; i < data->lists->len; i++)
+    {
+      const char *list = g_ptr_array_index (data->lists, i);
+
+      if (!strv_array_contains (cursor->done, list))
+        {
+          sync_cursor_walk (cursor, list);
+          data->has_more = TRUE;
+          return;
+        }
+    }
+
+  cursor->in_pass = FALSE;
+  g_clear_pointer (&cursor->list, g_free);
+  g_ptr_array_set_size (cursor->done, 0);
+  g_array_set_size (cursor->next_ids, 0);
+  cursor->next_watermark = -1;
+  data->has_more = FALSE;
+
+  /* Lists no longer chosen are forgotten: chosen again, they are read in full. */
+  for (guint i = cursor->marks->len; i > 0; i--)
+    {
+      ListMark *mark = g_ptr_array_index (cursor->marks, i - 1);
+
+      if (!strv_array_contains (data->lists, mark->list))
+        g_ptr_array_remove_index (cursor->marks, i - 1);
+    }
+}
+
 static void
 fetch_complete (GTask *task)
 {
+  FdDiscourseChannel *self = g_task_get_source_object (task);
   FetchData *data = g_task_get_task_data (task);
   g_autoptr(FdSyncBatch) batch = NULL;
   SyncCursor *cursor = &data->cursor;
@@ -994,9 +1116,10 @@ fetch_complete (GTask *task)
     }
 
   batch = fd_sync_batch_new ();
-  build_batch (data, batch);
+  build_batch (self, data, batch);
 
-  g_debug ("Page %u: %u of %u changed topics", cursor->page, data->started, data->jobs->len);
+  g_debug ("%s, page %u: %u of %u changed topics", cursor->list, cursor->page,
+           data->started, data->jobs->len);
 
   if (data->started < data->jobs->len)
     {
@@ -1008,15 +1131,15 @@ fetch_complete (GTask *task)
     }
   else if (data->last_page)
     {
-      /* The pass is complete: only now does the watermark move, to where it began. */
-      GArray *ids = cursor->watermark_ids;
+      /* The list is walked to its end: only now does its watermark move, to where the
+       * walk began. Then the next list, or the pass is complete. */
+      GArray *ids = data->mark->ids;
 
-      cursor->watermark = cursor->next_watermark;
-      cursor->watermark_ids = cursor->next_watermark_ids;
-      cursor->next_watermark_ids = ids;
-      g_array_set_size (cursor->next_watermark_ids, 0);
-      cursor->in_pass = FALSE;
-      data->has_more = FALSE;
+      data->mark->watermark = cursor->next_watermark;
+      data->mark->ids = cursor->next_ids;
+      cursor->next_ids = ids;
+      g_ptr_array_add (cursor->done, g_strdup (cursor->list));
+      advance_pass (data);
     }
   else
     {
@@ -1214,9 +1337,10 @@ start_jobs (GTask *task)
     fetch_complete (task);
 }
 
-/* The watermark this pass will leave: the newest activity on its first page. */
+/* The watermark this walk will leave: the newest activity on its first page. */
 static void
 take_next_watermark (SyncCursor *cursor,
+                     ListMark   *mark,
                      JsonArray  *topics)
 {
   gint64 newest = 0;
@@ -1232,14 +1356,13 @@ take_next_watermark (SyncCursor *cursor,
       newest = MAX (newest, MAX (get_time (topic, "bumped_at"), get_time (topic, "last_posted_at")));
     }
 
-  g_array_set_size (cursor->next_watermark_ids, 0);
+  g_array_set_size (cursor->next_ids, 0);
 
-  if (newest <= cursor->watermark)
+  if (newest <= mark->watermark)
     {
       /* Nothing newer (or a clock that went back): the watermark stays where it is. */
-      newest = cursor->watermark;
-      g_array_append_vals (cursor->next_watermark_ids, cursor->watermark_ids->data,
-                           cursor->watermark_ids->len);
+      newest = mark->watermark;
+      g_array_append_vals (cursor->next_ids, mark->ids->data, mark->ids->len);
     }
 
   cursor->next_watermark = newest;
@@ -1258,17 +1381,18 @@ take_next_watermark (SyncCursor *cursor,
       topic = json_node_get_object (node);
       if (get_int (topic, "id", &id) &&
           MAX (get_time (topic, "bumped_at"), get_time (topic, "last_posted_at")) == newest &&
-          !ids_contain (cursor->next_watermark_ids, id))
-        g_array_append_val (cursor->next_watermark_ids, id);
+          !ids_contain (cursor->next_ids, id))
+        g_array_append_val (cursor->next_ids, id);
     }
 }
 
 static void
-select_topics (FdDiscourseChannel *self,
-               FetchData          *data,
-               JsonArray          *topics)
+select_topics (FetchData *data,
+               JsonArray *topics)
 {
   SyncCursor *cursor = &data->cursor;
+  ListMark *mark = data->mark;
+  gint64 list_id = list_category (cursor->list);
   guint start = 0;
   guint n_topics = json_array_get_length (topics);
 
@@ -1312,23 +1436,22 @@ select_topics (FdDiscourseChannel *self,
       activity = MAX (bumped_at, get_time (topic, "last_posted_at"));
 
       /* The list is ordered by bump, pinned topics first: the first unpinned topic
-       * bumped before the watermark ends the pass. */
-      if (cursor->watermark > 0 && bumped_at > 0 && bumped_at < cursor->watermark &&
+       * bumped before the watermark ends the walk. */
+      if (mark->watermark > 0 && bumped_at > 0 && bumped_at < mark->watermark &&
           !get_bool (topic, "pinned") && !get_bool (topic, "pinned_globally"))
         data->last_page = TRUE;
 
-      if (self->filter_categories &&
-          (!get_int (topic, "category_id", &category) ||
-           !g_hash_table_contains (self->allowed_categories, &category)))
+      /* A subcategory's topics come with its own list. */
+      if (list_id != 0 && get_int (topic, "category_id", &category) && category != list_id)
         continue;
 
       if ((archetype = get_string (topic, "archetype")) != NULL && !g_str_equal (archetype, "regular"))
         continue;
 
       /* Unchanged since the last pass. A topic without times is fetched anyway. */
-      if (activity > 0 && activity < cursor->watermark)
+      if (activity > 0 && activity < mark->watermark)
         continue;
-      if (activity > 0 && activity == cursor->watermark && ids_contain (cursor->watermark_ids, id))
+      if (activity > 0 && activity == mark->watermark && ids_contain (mark->ids, id))
         continue;
 
       job = g_new0 (TopicJob, 1);
@@ -1346,7 +1469,6 @@ page_cb (GObject      *object,
 {
   g_autoptr(GTask) task = user_data;
   g_autoptr(FdHttpResponse) response = NULL;
-  FdDiscourseChannel *self = g_task_get_source_object (task);
   FetchData *data = g_task_get_task_data (task);
   GError *error = NULL;
   JsonObject *topic_list;
@@ -1378,9 +1500,9 @@ page_cb (GObject      *object,
                     data->cursor.page >= MAX_PAGES;
 
   if (data->cursor.next_watermark < 0)
-    take_next_watermark (&data->cursor, topics);
+    take_next_watermark (&data->cursor, data->mark, topics);
 
-  select_topics (self, data, topics);
+  select_topics (data, topics);
   start_jobs (task);
 }
 
@@ -1390,9 +1512,21 @@ fetch_page (GTask *task)
   FdDiscourseChannel *self = g_task_get_source_object (task);
   FetchData *data = g_task_get_task_data (task);
   GCancellable *cancellable = g_task_get_cancellable (task);
+  gint64 category = list_category (data->cursor.list);
   FdHttpRequest *request;
 
-  request = fd_http_request_new ("GET", "/latest.json");
+  if (category != 0)
+    {
+      const char *slug = g_hash_table_lookup (self->category_slugs, &category);
+      g_autofree char *path = g_strdup_printf ("/c/%s/%" G_GINT64_FORMAT ".json",
+                                               slug != NULL ? slug : "-", category);
+
+      request = fd_http_request_new ("GET", path);
+    }
+  else
+    {
+      request = fd_http_request_new ("GET", "/latest.json");
+    }
   fd_http_request_add_query (request, "order", "activity");
   if (data->cursor.page > 0)
     {
@@ -1403,6 +1537,46 @@ fetch_page (GTask *task)
     }
 
   fd_http_client_send_async (self->http, request, cancellable, page_cb, task);
+}
+
+/* Picks the list and page to fetch: where the pass stands, or the start of a new one. */
+static void
+fetch_list (GTask *task)
+{
+  FdDiscourseChannel *self = g_task_get_source_object (task);
+  FetchData *data = g_task_get_task_data (task);
+  SyncCursor *cursor = &data->cursor;
+
+  data->lists = get_lists (self);
+
+  if (!cursor->in_pass)
+    {
+      g_ptr_array_set_size (cursor->done, 0);
+      advance_pass (data);
+    }
+  else if (!strv_array_contains (data->lists, cursor->list))
+    {
+      /* The chosen categories changed since: go on with those still chosen. */
+      advance_pass (data);
+      if (!cursor->in_pass)
+        {
+          g_autoptr(FdSyncBatch) batch = fd_sync_batch_new ();
+
+          batch->cursor = sync_cursor_to_string (cursor);
+          g_task_return_pointer (task, g_steal_pointer (&batch), (GDestroyNotify) fd_sync_batch_free);
+          g_object_unref (task);
+          return;
+        }
+    }
+
+  data->mark = sync_cursor_get_mark (cursor, cursor->list);
+  if (data->mark == NULL)
+    {
+      data->mark = list_mark_new (cursor->list);
+      g_ptr_array_add (cursor->marks, data->mark);
+    }
+
+  fetch_page (task);
 }
 
 static void
@@ -1422,7 +1596,7 @@ categories_cb (GObject      *object,
       return;
     }
 
-  fetch_page (g_steal_pointer (&task));
+  fetch_list (g_steal_pointer (&task));
 }
 
 static void
@@ -1449,19 +1623,9 @@ fd_discourse_channel_fetch_async (FdChannel           *channel,
       return;
     }
 
-  if (!data->cursor.in_pass)
-    {
-      /* A new pass; the watermark it will leave is read from its first page. */
-      data->cursor.in_pass = TRUE;
-      data->cursor.page = 0;
-      data->cursor.after = 0;
-      data->cursor.next_watermark = -1;
-    }
-
-  /* The chosen categories are looked up at the start of every pass, so new
-   * subcategories are followed. */
-  if (self->filter_categories &&
-      (self->allowed_categories == NULL || data->cursor.next_watermark < 0))
+  /* The chosen categories are looked up at the start of every pass, so that new
+   * subcategories are followed, and whenever they are not known yet. */
+  if (self->filter_categories && (self->allowed_categories == NULL || !data->cursor.in_pass))
     {
       FdHttpRequest *request = fd_http_request_new ("GET", "/categories.json");
 
@@ -1471,7 +1635,7 @@ fd_discourse_channel_fetch_async (FdChannel           *channel,
       return;
     }
 
-  fetch_page (g_steal_pointer (&task));
+  fetch_list (g_steal_pointer (&task));
 }
 
 static FdSyncBatch *
@@ -1567,22 +1731,6 @@ collapse_text (const char *text)
     }
 
   return g_string_free (g_steal_pointer (&out), FALSE);
-}
-
-static gboolean
-same_username (const char *a,
-               const char *b)
-{
-  g_autofree char *folded_a = NULL;
-  g_autofree char *folded_b = NULL;
-
-  if (a == NULL || b == NULL || !g_utf8_validate (a, -1, NULL) || !g_utf8_validate (b, -1, NULL))
-    return FALSE;
-
-  folded_a = g_utf8_casefold (a, -1);
-  folded_b = g_utf8_casefold (b, -1);
-
-  return g_str_equal (folded_a, folded_b);
 }
 
 /* Whether @post is ours and recent enough to be an earlier attempt at this reply. */
@@ -2155,6 +2303,7 @@ fd_discourse_channel_finalize (GObject *object)
   g_clear_pointer (&self->api_username, g_free);
   g_clear_pointer (&self->category_ids, g_array_unref);
   g_clear_pointer (&self->allowed_categories, g_hash_table_unref);
+  g_clear_pointer (&self->category_slugs, g_hash_table_unref);
 
   G_OBJECT_CLASS (fd_discourse_channel_parent_class)->finalize (object);
 }

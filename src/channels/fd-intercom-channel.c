@@ -842,7 +842,8 @@ add_conversation (BatchBuilder *b,
   record->status = map_state (member_string (conversation, "state"));
   record->priority = map_priority (member_string (conversation, "priority"));
 
-  /* 0 or absent: unassigned. */
+  /* 0 or null: unassigned. Intercom always says, so an absent member is unknown. */
+  record->assignee_known = json_object_has_member (conversation, "admin_assignee_id");
   assignee = member_id (conversation, "admin_assignee_id");
   if (assignee != NULL && !g_str_equal (assignee, "0"))
     record->assignee_external_id = g_steal_pointer (&assignee);

@@ -191,7 +191,11 @@ typedef struct
   FdChannel   *channel;
   FdSyncStats  stats;
   char        *cursor;
+  gboolean     restarted;
   GError      *sync_error;   /* a failed fetch; the outbox still gets its turn */
+  guint        pending;      /* outbox actions waiting, and failed, after this round */
+  guint        failed;
+  gint64       last_success; /* from the store, for a restart that has not synced yet */
 } SyncData;
 
 static void
@@ -258,10 +262,29 @@ record_job (sqlite3   *db,
 {
   RecordJob *job = job_data;
 
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  guint *counts;
+
   if (!fd_sync_state_record (db, job->account_id, SYNC_STREAM, job->message, error))
     return FALSE;
 
-  *result = GINT_TO_POINTER (TRUE);
+  stmt = fd_store_prepare (db,
+                           "SELECT count(*) FILTER (WHERE state IN ('pending', 'sending')), "
+                           "       count(*) FILTER (WHERE state = 'failed') "
+                           "FROM outbox WHERE account_id = ?1",
+                           error);
+  if (stmt == NULL)
+    return FALSE;
+
+  sqlite3_bind_int64 (stmt, 1, job->account_id);
+  counts = g_new0 (guint, 2);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      counts[0] = sqlite3_column_int (stmt, 0);
+      counts[1] = sqlite3_column_int (stmt, 1);
+    }
+
+  *result = counts;
   return TRUE;
 }
 
@@ -351,8 +374,14 @@ sync_finish_cb (GObject      *object,
 {
   g_autoptr(GTask) task = user_data;
   SyncData *data = g_task_get_task_data (task);
+  g_autofree guint *counts = NULL;
 
-  fd_store_run_finish (FD_STORE (object), result, NULL);
+  counts = fd_store_run_finish (FD_STORE (object), result, NULL);
+  if (counts != NULL)
+    {
+      data->pending = counts[0];
+      data->failed = counts[1];
+    }
 
   if (data->sync_error != NULL)
     g_task_return_error (task, g_steal_pointer (&data->sync_error));
@@ -370,7 +399,7 @@ sync_complete (GTask *task)
   job->account_id = data->account_id;
   job->message = data->sync_error != NULL ? g_strdup (data->sync_error->message) : NULL;
 
-  fd_store_run_async (data->store, record_job, job, (GDestroyNotify) record_job_free, NULL,
+  fd_store_run_async (data->store, record_job, job, (GDestroyNotify) record_job_free, g_free,
                       cancellable, sync_finish_cb, task);
 }
 
@@ -531,6 +560,19 @@ fetch_cb (GObject      *object,
           return;
         }
 
+      /* A cursor the service no longer understands (or an older Frontdesk wrote): read
+       * everything again; upserts make that safe. Once only. */
+      if (g_error_matches (error, FD_CHANNEL_ERROR, FD_CHANNEL_ERROR_BAD_CURSOR) &&
+          data->cursor != NULL && !data->restarted)
+        {
+          g_debug ("%s: the stored sync position is not valid any more; starting over",
+                   fd_account_get_name (data->account));
+          data->restarted = TRUE;
+          g_clear_pointer (&data->cursor, g_free);
+          sync_fetch (task);
+          return;
+        }
+
       /* Nothing of this page was stored; the next sync resumes from the same cursor.
        * Queued replies may still go out if the failure was only in reading. */
       data->sync_error = g_steal_pointer (&error);
@@ -617,6 +659,17 @@ fd_sync_account_async (FdStore             *store,
                       g_free, cancellable, start_cb, task);
 }
 
+static void
+sync_account_get_outbox (GAsyncResult *result,
+                         guint        *pending,
+                         guint        *failed)
+{
+  SyncData *data = g_task_get_task_data (G_TASK (result));
+
+  *pending = data->pending;
+  *failed = data->failed;
+}
+
 gboolean
 fd_sync_account_finish (FdStore       *store,
                         GAsyncResult  *result,
@@ -683,6 +736,8 @@ typedef struct
   FdSyncStatus  status;
   char         *error;
   gint64        last_sync;
+  guint         pending;
+  guint         failed;
   guint         failures;
   GSource      *timeout;     /* on the engine's context, so not a g_source_remove() id */
   gboolean      busy;
@@ -715,6 +770,7 @@ struct _FdSyncEngine
 G_DEFINE_FINAL_TYPE (FdSyncEngine, fd_sync_engine, G_TYPE_OBJECT)
 
 static void engine_schedule (Entry *entry, guint delay_ms);
+static Entry *find_entry (FdSyncEngine *self, gint64 account_id);
 static void engine_maybe_quit (FdSyncEngine *self);
 
 static void
@@ -751,6 +807,8 @@ typedef struct
   FdSyncStatus   status;
   char          *error;
   gint64         last_sync;
+  guint          pending;
+  guint          failed;
   gboolean       remove;
 } Snapshot;
 
@@ -817,6 +875,13 @@ apply_snapshot_cb (gpointer user_data)
       state->last_sync = snapshot->last_sync;
       g_object_notify_by_pspec (G_OBJECT (state), state_properties[STATE_PROP_LAST_SYNC]);
     }
+  /* "pending" is notified for both counts: they change together. */
+  if (state->pending != snapshot->pending || state->failed != snapshot->failed)
+    {
+      state->pending = snapshot->pending;
+      state->failed = snapshot->failed;
+      g_object_notify_by_pspec (G_OBJECT (state), state_properties[STATE_PROP_PENDING]);
+    }
 
   return G_SOURCE_REMOVE;
 }
@@ -835,6 +900,8 @@ entry_publish (Entry    *entry,
   snapshot->status = entry->status;
   snapshot->error = g_strdup (entry->error);
   snapshot->last_sync = entry->last_sync;
+  snapshot->pending = entry->pending;
+  snapshot->failed = entry->failed;
   snapshot->remove = remove;
 
   g_main_context_invoke_full (entry->engine->owner_context, G_PRIORITY_DEFAULT,
@@ -854,6 +921,7 @@ entry_sync_cb (GObject      *object,
 
   entry->busy = FALSE;
   self->busy--;
+  sync_account_get_outbox (result, &entry->pending, &entry->failed);
 
   if (fd_sync_account_finish (FD_STORE (object), result, &stats, &error))
     {
@@ -1014,6 +1082,15 @@ secret_cb (GObject      *object,
       return;
     }
 
+  /* Two reloads in a row both look the secret up; the first one to come back wins. */
+  if (find_entry (self, fd_account_get_id (data->account)) != NULL)
+    {
+      secret_password_free (secret);
+      load_data_free (data);
+      engine_maybe_quit (self);
+      return;
+    }
+
   entry = g_new0 (Entry, 1);
   entry->engine = self;
   entry->account = g_object_ref (data->account);
@@ -1098,11 +1175,15 @@ list_cb (GObject      *object,
       Entry *entry = g_ptr_array_index (self->entries, i - 1);
       gboolean still_there = FALSE;
 
+      /* Same account, same address: keep its channel. A new address (the demo's sandbox
+       * port, an edit in Preferences) needs a new channel. */
       for (guint j = 0; j < n && !still_there; j++)
         {
           g_autoptr(FdAccount) account = g_list_model_get_item (G_LIST_MODEL (accounts), j);
 
-          still_there = fd_account_get_id (account) == fd_account_get_id (entry->account);
+          still_there = fd_account_get_id (account) == fd_account_get_id (entry->account) &&
+                        g_strcmp0 (fd_account_get_base_url (account),
+                                   fd_account_get_base_url (entry->account)) == 0;
         }
 
       if (!still_there && !entry->busy)

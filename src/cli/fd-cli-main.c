@@ -34,7 +34,7 @@ print_usage (FILE *stream)
   text = g_strdup_printf (_("Usage: frontdesk-cli [--profile DIR] COMMAND [ARGUMENTS…]\n"
                             "\n"
                             "Commands:\n"
-                            "  demo [--seed N] [--scale small|large] [--replace]\n"
+                            "  demo [--seed N] [--scale small|medium|large] [--replace]\n"
                             "                  Fill the profile with demo conversations\n"
                             "  info            Show where the store is, its schema version "
                             "and how many rows it holds\n"
@@ -334,8 +334,10 @@ cmd_demo (const char  *profile,
     {
       if (g_str_equal (scale_text, "large"))
         job.scale = FD_DEMO_SCALE_LARGE;
+      else if (g_str_equal (scale_text, "medium"))
+        job.scale = FD_DEMO_SCALE_MEDIUM;
       else if (!g_str_equal (scale_text, "small"))
-        return _fd_cli_usage_error (_("demo: --scale must be “small” or “large”."));
+        return _fd_cli_usage_error (_("demo: --scale must be “small”, “medium” or “large”."));
     }
 
   if (!fd_paths_ensure_profile (profile, &error))

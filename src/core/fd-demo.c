@@ -1424,6 +1424,7 @@ typedef struct
   guint32 seed;
   gint64 now;
   gboolean large;
+  gboolean medium;
   Statements st;
   GStringChunk *strings;
   GArray *orgs;       /* DemoOrg */
@@ -2320,6 +2321,9 @@ generate_conversation (Generator  *gen,
     {
       static const guint w[] = { 0, 30, 22, 28, 9, 7, 0, 4 };
       exchanges = rng_weighted (&rng, w, G_N_ELEMENTS (w));
+      /* A little longer threads: ~5 messages per conversation, as the sync benchmark asks. */
+      if (gen->medium)
+        exchanges += rng_below (&rng, 2);
     }
   remaining = exchanges;
 
@@ -2790,7 +2794,8 @@ fd_demo_generate (sqlite3      *db,
   Rng rng;
 
   g_return_val_if_fail (db != NULL, FALSE);
-  g_return_val_if_fail (scale == FD_DEMO_SCALE_SMALL || scale == FD_DEMO_SCALE_LARGE, FALSE);
+  g_return_val_if_fail (scale == FD_DEMO_SCALE_SMALL || scale == FD_DEMO_SCALE_MEDIUM ||
+                        scale == FD_DEMO_SCALE_LARGE, FALSE);
   g_return_val_if_fail (now_ms > WINDOW, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
@@ -2819,10 +2824,11 @@ fd_demo_generate (sqlite3      *db,
   gen.bodies = g_string_sized_new (16 * 1024);
   gen.subject = g_string_sized_new (256);
 
-  n_orgs = gen.large ? 400 : 40;
-  n_enterprise = gen.large ? 120 : 12;
-  n_contacts = gen.large ? 40000 : 2000;
-  n_conversations = gen.large ? 100000 : 5000;
+  gen.medium = scale == FD_DEMO_SCALE_MEDIUM;
+  n_orgs = gen.large ? 400 : gen.medium ? 80 : 40;
+  n_enterprise = gen.large ? 120 : gen.medium ? 24 : 12;
+  n_contacts = gen.large ? 40000 : gen.medium ? 4000 : 2000;
+  n_conversations = gen.large ? 100000 : gen.medium ? 10000 : 5000;
 
   if (!pragma_int (db, "PRAGMA cache_size", &old_cache_size, error) ||
       !pragma_int (db, "PRAGMA foreign_keys", &old_foreign_keys, error))

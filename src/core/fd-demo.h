@@ -17,6 +17,7 @@ typedef enum
 {
   FD_DEMO_SCALE_SMALL, /* ~40 organisations, 2,000 contacts, 5,000 conversations */
   FD_DEMO_SCALE_LARGE, /* 100,000 conversations, 1,000,000 messages, for benchmarks */
+  FD_DEMO_SCALE_MEDIUM,/* 10,000 conversations, ~50,000 messages: the sync benchmark */
 } FdDemoScale;
 
 typedef struct

@@ -1217,7 +1217,9 @@ discourse_handle (FdSandbox         *self,
   parts = g_strsplit (path, "/", 6);
   n = g_strv_length (parts);
 
-  if (n == 1 && get && (g_str_equal (parts[0], "latest.json") || g_str_equal (parts[0], "latest")))
+  if (n == 0)
+    respond_not_found (msg);
+  else if (n == 1 && get && (g_str_equal (parts[0], "latest.json") || g_str_equal (parts[0], "latest")))
     respond_topic_list (self, msg, query, 0, "/latest");
   else if (n == 1 && get && g_str_equal (parts[0], "categories.json"))
     handle_categories (self, msg);

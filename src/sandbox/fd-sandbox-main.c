@@ -79,7 +79,7 @@ main (int   argc,
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "The sandbox database (default: a temporary file)", "FILE" },
     { "port", 0, 0, G_OPTION_ARG_INT, &port, "Port on 127.0.0.1 (default 0: a free one)", "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "Seed of the demo data (default 1)", "N" },
-    { "scale", 0, 0, G_OPTION_ARG_STRING, &scale_name, "Demo data size: small or large", "SCALE" },
+    { "scale", 0, 0, G_OPTION_ARG_STRING, &scale_name, "Demo data size: small, medium or large", "SCALE" },
     { "fault", 0, 0, G_OPTION_ARG_STRING_ARRAY, &faults, "Inject a fault (repeatable)", "PREFIX:KIND[:COUNT[:PARAM]]" },
     { "ack-timeout", 0, 0, G_OPTION_ARG_INT, &ack_timeout, "Socket Mode redelivery after N ms (default 3000)", "N" },
     { "token-intercom", 0, 0, G_OPTION_ARG_STRING, &token_intercom, "Accept this Intercom token instead", "TOKEN" },
@@ -102,9 +102,11 @@ main (int   argc,
 
   if (scale_name != NULL && g_str_equal (scale_name, "large"))
     scale = FD_DEMO_SCALE_LARGE;
+  else if (scale_name != NULL && g_str_equal (scale_name, "medium"))
+    scale = FD_DEMO_SCALE_MEDIUM;
   else if (scale_name != NULL && !g_str_equal (scale_name, "small"))
     {
-      g_printerr ("frontdesk-sandbox: the scale is small or large, not “%s”.\n", scale_name);
+      g_printerr ("frontdesk-sandbox: the scale is small, medium or large, not “%s”.\n", scale_name);
       return 2;
     }
   if (port < 0 || port > 65535)

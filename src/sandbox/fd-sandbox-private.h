@@ -44,13 +44,12 @@ struct _FdSandbox
   GPtrArray    *requests;      /* of char *: the path of every request, in order */
   guint         ack_timeout_ms;
 
-  GPtrArray    *delayed;       /* of FdSandboxDelayed: requests held by a SLOW fault */
+  GPtrArray    *delayed;       /* requests held by a SLOW fault (fd-sandbox.c) */
 
   /* Slack Socket Mode (server thread only). */
   GPtrArray    *sockets;       /* of SoupWebsocketConnection */
   GHashTable   *tickets;       /* valid apps.connections.open tickets */
-  GPtrArray    *envelopes;     /* of FdSandboxEnvelope: not yet acknowledged */
-  guint64       envelope_serial;
+  GPtrArray    *envelopes;     /* events not yet acknowledged (fd-sandbox-slack.c) */
 
   gint64        intercom_total;  /* cached count of email + chat conversations; -1: stale */
   gint64        last_write_at;   /* the latest time a write stamped, see _fd_sandbox_next_time */
@@ -156,7 +155,7 @@ gboolean       _fd_sandbox_assign        (FdSandbox    *self,
                                           gint64        agent_id,
                                           gint64        actor_agent_id,
                                           GError      **error);
-/* Returns FALSE without error when nothing changed (tag already there, or absent). */
+/* Adds or removes a tag; *changed is FALSE when it was already so. */
 gboolean       _fd_sandbox_set_tag       (FdSandbox    *self,
                                           gint64        conversation_id,
                                           gint64        tag_id,
@@ -168,9 +167,6 @@ gboolean       _fd_sandbox_set_tag       (FdSandbox    *self,
 gint64         _fd_sandbox_find_contact  (FdSandbox    *self,
                                           const char   *author,
                                           gint64        fallback);
-/* The message the service shows, as it was posted (sandbox_markup), or NULL. */
-char          *_fd_sandbox_get_markup    (FdSandbox    *self,
-                                          gint64        message_id);
 
 /* }}} */
 /* {{{ HTTP */

@@ -434,16 +434,3 @@ _fd_sandbox_find_contact (FdSandbox  *self,
     return 0;
   return sqlite3_column_int64 (s, 0);
 }
-
-char *
-_fd_sandbox_get_markup (FdSandbox *self,
-                        gint64     message_id)
-{
-  g_autoptr(FdSandboxStmt) s =
-    _fd_sandbox_stmt (self, "SELECT content FROM sandbox_markup WHERE message_id = ?");
-
-  sqlite3_bind_int64 (s, 1, message_id);
-  if (sqlite3_step (s) != SQLITE_ROW)
-    return NULL;
-  return g_strdup ((const char *) sqlite3_column_text (s, 0));
-}

@@ -225,6 +225,7 @@ fd_sandbox_seed (FdSandbox    *self,
   gboolean seeded = FALSE;
 
   g_return_val_if_fail (FD_IS_SANDBOX (self), FALSE);
+  g_return_val_if_fail (self->server == NULL && self->thread == NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   if (!open_database (self, error))
@@ -243,7 +244,8 @@ fd_sandbox_seed (FdSandbox    *self,
       g_debug ("Seeded %u conversations, %u messages in %.2f s", stats.conversations,
                stats.messages, stats.elapsed_usec / 1e6);
       if (!meta_set (self, "seed", seed_text, error) ||
-          !meta_set (self, "scale", scale == FD_DEMO_SCALE_LARGE ? "large" : "small", error))
+          !meta_set (self, "scale", scale == FD_DEMO_SCALE_LARGE ? "large"
+                                    : scale == FD_DEMO_SCALE_SMALL ? "small" : "medium", error))
         return FALSE;
     }
 
@@ -556,6 +558,9 @@ apply_fault (FdSandbox              *self,
     case FD_SANDBOX_FAULT_DROP:
     default:
       write_raw_and_close (msg, NULL, 0);
+      /* Nobody will read it; a status stops libsoup from going on with a WebSocket
+       * handshake on the stolen connection. */
+      soup_server_message_set_status (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
       break;
     }
 }

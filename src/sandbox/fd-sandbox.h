@@ -68,7 +68,8 @@ const char  *fd_sandbox_get_db_path        (FdSandbox           *self);
 
 /* Opens the database, applies Frontdesk's schema and fills an empty one with the demo
  * data set, then derives the sandbox's own tables (Slack channels and timestamps,
- * Discourse categories and post numbers). A database that already holds data is kept. */
+ * Discourse categories and post numbers). A database that already holds data is kept.
+ * Call it before listening: the database then belongs to the server's thread. */
 gboolean     fd_sandbox_seed               (FdSandbox           *self,
                                             guint32              seed,
                                             FdDemoScale          scale,

@@ -45,6 +45,7 @@ typedef struct
   FaultKind  kind;
   guint      count;
   guint      param;
+  guint      skip;       /* matching requests let through before the fault starts */
 } Fault;
 
 typedef struct
@@ -80,11 +81,12 @@ fault_free (gpointer data)
 }
 
 static void
-fake_add_fault (FakeIntercom *fake,
-                const char   *prefix,
-                FaultKind     kind,
-                guint         count,
-                guint         param)
+fake_add_fault_after (FakeIntercom *fake,
+                      const char   *prefix,
+                      FaultKind     kind,
+                      guint         count,
+                      guint         param,
+                      guint         skip)
 {
   Fault *fault = g_new0 (Fault, 1);
 
@@ -92,7 +94,18 @@ fake_add_fault (FakeIntercom *fake,
   fault->kind = kind;
   fault->count = count;
   fault->param = param;
+  fault->skip = skip;
   g_ptr_array_add (fake->faults, fault);
+}
+
+static void
+fake_add_fault (FakeIntercom *fake,
+                const char   *prefix,
+                FaultKind     kind,
+                guint         count,
+                guint         param)
+{
+  fake_add_fault_after (fake, prefix, kind, count, param, 0);
 }
 
 static guint
@@ -793,7 +806,10 @@ fake_handler (SoupServer        *server,
 
       if (g_str_has_prefix (path, f->prefix))
         {
-          fault = f;
+          if (f->skip > 0)
+            f->skip--;
+          else
+            fault = f;
           break;
         }
     }
@@ -1934,6 +1950,7 @@ typedef struct
   guint       param;
   gboolean    recovers;
   FdHttpError error;
+  guint       skip;
 } FaultCase;
 
 static const FaultCase fault_cases[] = {
@@ -1943,16 +1960,19 @@ static const FaultCase fault_cases[] = {
   { "/conversations/search", FAULT_MALFORMED, 2, 0, TRUE, 0 },
   { "/conversations/search", FAULT_DROP, 1, 0, TRUE, 0 },
   { "/conversations/3", FAULT_SERVER, 1, 0, TRUE, 0 },
-  { "/conversations/3", FAULT_DROP, 2, 0, TRUE, 0 },
   { "/conversations/search", FAULT_SERVER, 3, 0, FALSE, FD_HTTP_ERROR_SERVER },
   { "/conversations/search", FAULT_MALFORMED, 3, 0, FALSE, FD_HTTP_ERROR_BAD_RESPONSE },
   { "/conversations/search", FAULT_DROP, 3, 0, FALSE, FD_HTTP_ERROR_NETWORK },
   { "/conversations/search", FAULT_RATE_LIMIT, 1, 30, FALSE, FD_HTTP_ERROR_RATE_LIMITED },
+  /* On the second and third page of conversations, after others were stored. */
+  { "/conversations/search", FAULT_DROP, 3, 0, FALSE, FD_HTTP_ERROR_NETWORK, 1 },
+  { "/conversations/search", FAULT_MALFORMED, 3, 0, FALSE, FD_HTTP_ERROR_BAD_RESPONSE, 2 },
+  { "/conversations/search", FAULT_TRUNCATE, 1, 0, TRUE, 0, 1 },
   { "/conversations/4", FAULT_SERVER, 3, 0, FALSE, FD_HTTP_ERROR_SERVER },
-  { "/conversations/4", FAULT_TRUNCATE, 3, 0, FALSE, 0 },
-  { "/contacts/search", FAULT_MALFORMED, 3, 0, FALSE, FD_HTTP_ERROR_BAD_RESPONSE },
-  /* libsoup itself sends a GET again once when a kept-alive connection drops. */
+  /* (Even: in a first sync, the only one that reads companies.) libsoup itself sends a
+   * GET again once when a kept-alive connection drops. */
   { "/companies", FAULT_DROP, 10, 0, FALSE, FD_HTTP_ERROR_NETWORK },
+  { "/contacts/search", FAULT_MALFORMED, 3, 0, FALSE, FD_HTTP_ERROR_BAD_RESPONSE },
 };
 
 /* A fault in the middle of a sync: recovered by retrying, or the fetch fails in plain
@@ -2000,7 +2020,7 @@ test_faults (void)
         }
 
       fake_customer_writes (fake, "4", "<p>more</p>");
-      fake_add_fault (fake, c->prefix, c->kind, c->count, c->param);
+      fake_add_fault_after (fake, c->prefix, c->kind, c->count, c->param, c->skip);
       before = store_dump (ts);
 
       ok = sync_store (channel, ts, NULL, NULL, &error);
@@ -2179,6 +2199,22 @@ world_get (void)
   world->sandbox = fd_sandbox_new (path);
   g_assert_true (fd_sandbox_seed (world->sandbox, 7, FD_DEMO_SCALE_SMALL, &error));
   g_assert_no_error (error);
+
+  /* A smaller workspace than the demo's 3,400 email and chat conversations, so that the
+   * tests stay quick (also under sanitizers): every conversation that is not resolved,
+   * and one in fifty of the others. (The benchmark syncs the whole of it.) */
+  {
+    sqlite3 *db = NULL;
+
+    g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+    sqlite3_busy_timeout (db, 5000);
+    g_assert_cmpint (sqlite3_exec (db, "PRAGMA foreign_keys = ON;"
+                                       "DELETE FROM conversations WHERE channel IN ('email', 'chat') "
+                                       "AND status = 'resolved' AND id % 50 != 0",
+                                   NULL, NULL, NULL), ==, SQLITE_OK);
+    sqlite3_close (db);
+  }
+
   g_assert_true (fd_sandbox_run_in_thread (world->sandbox, 0, &error));
   g_assert_no_error (error);
   world->base_url = g_strconcat (fd_sandbox_get_base_url (world->sandbox), "/intercom", NULL);
@@ -2314,7 +2350,7 @@ test_sandbox_first_sync (void)
   world_sync ();
 
   n = sandbox_query_int ("SELECT count(*) FROM conversations WHERE channel IN ('email', 'chat')");
-  g_assert_cmpint (n, >, 100);
+  g_assert_cmpint (n, >, 50);
   g_assert_cmpint (query_int (world->store, "SELECT count(*) FROM conversations"), ==, n);
 
   /* The same conversations, each once, with the same channel and status. */
@@ -2332,6 +2368,18 @@ test_sandbox_first_sync (void)
                               "JOIN conversations v ON v.id = m.conversation_id "
                               "ORDER BY CAST(v.external_id AS INTEGER), m.created_at, m.id");
   theirs = sandbox_query ("SELECT c.id, m.author_kind, m.is_note FROM messages m "
+                          "JOIN conversations c ON c.id = m.conversation_id "
+                          "WHERE c.channel IN ('email', 'chat') ORDER BY c.id, m.created_at, m.id");
+  assert_same_lines (ours, theirs);
+  g_clear_pointer (&ours, g_free);
+  g_clear_pointer (&theirs, g_free);
+
+  /* The sandbox keeps each message's plain text beside the HTML it serves: the
+   * connector's normalised text is the same. */
+  ours = query (world->store, "SELECT v.external_id, m.body FROM messages m "
+                              "JOIN conversations v ON v.id = m.conversation_id "
+                              "ORDER BY CAST(v.external_id AS INTEGER), m.created_at, m.id");
+  theirs = sandbox_query ("SELECT c.id, m.body FROM messages m "
                           "JOIN conversations c ON c.id = m.conversation_id "
                           "WHERE c.channel IN ('email', 'chat') ORDER BY c.id, m.created_at, m.id");
   assert_same_lines (ours, theirs);
@@ -2517,6 +2565,7 @@ test_sandbox_send (void)
   g_assert_no_error (error);
 
   /* The outbox keeps the reply under its id; the sync recognises it. */
+  g_clear_pointer (&sql, g_free);
   sql = g_strdup_printf ("INSERT INTO messages (conversation_id, account_id, external_id, author_kind, "
                          "is_note, body, created_at) SELECT id, account_id, '%s', 'agent', 0, "
                          "'We refunded the <duplicate> charge & closed this.', 1 FROM conversations "
@@ -2568,7 +2617,7 @@ test_sandbox_faults (void)
     { "/intercom/conversations/@", FD_SANDBOX_FAULT_MALFORMED, 4, 0 },
     { "/intercom/admins", FD_SANDBOX_FAULT_DROP, 10, 0 },
   };
-  g_autofree char *ids[3] = { NULL, NULL, NULL };
+  g_auto(GStrv) ids = g_new0 (char *, 4);
   g_autofree char *where = NULL;
   g_autofree char *final_world = NULL;
   g_autofree char *final_copy = NULL;

@@ -184,8 +184,12 @@ fake_fetch_async (FdChannel           *channel,
   gboolean has_more;
   FdSyncBatch *batch;
 
-  if (cursor != NULL)
-    g_assert_cmpint (sscanf (cursor, "%u:%u", &since, &offset), ==, 2);
+  if (cursor != NULL && sscanf (cursor, "%u:%u", &since, &offset) != 2)
+    {
+      g_task_return_new_error (task, FD_CHANNEL_ERROR, FD_CHANNEL_ERROR_BAD_CURSOR,
+                               "The stored position is not valid.");
+      return;
+    }
 
   if ((int) self->fetches++ == self->fail_fetch_at)
     {
@@ -558,6 +562,35 @@ test_duplicate_page (Fixture       *f,
   g_assert_cmpint (query_int (f->store, "SELECT count(*) FROM events WHERE kind = 'customer_message'"), ==, 10);
 }
 
+static gboolean
+bad_cursor_job (sqlite3   *db,
+                gpointer   job_data,
+                gpointer  *result,
+                GError   **error)
+{
+  return fd_store_exec (db,
+                        "INSERT INTO sync_state (account_id, stream, cursor) "
+                        "VALUES (1, 'main', 'written by an older Frontdesk')",
+                        error);
+}
+
+static void
+test_bad_cursor (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(FdFakeChannel) channel = g_object_new (FD_TYPE_FAKE_CHANNEL, NULL);
+  g_autoptr(GError) error = NULL;
+  FdSyncStats stats = { 0 };
+
+  /* A cursor the service refuses: read everything again, once, and carry on. */
+  g_assert_true (fd_store_run_sync (f->store, bad_cursor_job, NULL, NULL, &error));
+  fake_add (channel, 12, 1);
+  g_assert_true (sync_once (f, channel, &stats, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (stats.conversations_new, ==, 12);
+  g_assert_cmpint (query_int (f->store, "SELECT cursor = '1:0' FROM sync_state"), ==, 1);
+}
+
 static gint64
 enqueue (Fixture      *f,
          FdOutboxKind  kind,
@@ -893,6 +926,7 @@ main (int   argc,
   ADD ("/sync/fault-resume", test_fault_resume);
   ADD ("/sync/duplicate-page", test_duplicate_page);
   ADD ("/sync/crash-resume", test_crash_resume);
+  ADD ("/sync/bad-cursor", test_bad_cursor);
   ADD ("/outbox/order-and-retry", test_outbox_order_and_retry);
   ADD ("/outbox/permanent-failure", test_outbox_permanent_failure);
   ADD ("/outbox/local-only", test_outbox_local_only);

@@ -800,15 +800,20 @@ test_slack_auth (void)
   g_assert_true (json_object_get_boolean_member (obj (query), "ok"));
 }
 
-/* Walks every channel, every parent and every reply, as a first sync would. */
+/* Walks every channel and every parent, and every reply in the first few channels, as a
+ * first sync would (all of them is a minute under AddressSanitizer). */
+#define REPLY_CHANNELS 4
+
 static void
 test_slack_read (void)
 {
   g_autoptr(GPtrArray) channels = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GString) walked = g_string_new (NULL);
   g_autofree char *cursor = NULL;
+  g_autofree char *expected_sql = NULL;
   gint64 expected_channels = db_count ("SELECT COUNT(*) FROM sandbox_slack_channels");
-  gint64 expected_messages = db_count ("SELECT COUNT(*) FROM sandbox_slack_messages");
-  gint64 seen_messages = 0, threads = 0;
+  gint64 expected_parents = db_count ("SELECT COUNT(*) FROM sandbox_slack_messages WHERE ts = thread_ts");
+  gint64 seen_messages = 0, threads = 0, replies_total = 0;
   gboolean mention = FALSE, link = FALSE;
   gint64 started = g_get_monotonic_time ();
   g_autofree char *some_user = NULL;
@@ -867,6 +872,8 @@ test_slack_read (void)
               previous = micro;
               seen_messages++;
               threads++;
+              if (c >= REPLY_CHANNELS)
+                continue;
               if (some_user == NULL && g_str_has_prefix (get_str (m, "user"), "UC"))
                 some_user = g_strdup (get_str (m, "user"));
 
@@ -909,7 +916,7 @@ test_slack_read (void)
                     }
                   while (replies_cursor != NULL);
                   g_assert_cmpint (replies_seen, ==, reply_count);
-                  seen_messages += replies_seen;
+                  replies_total += replies_seen;
                 }
             }
           g_clear_pointer (&cursor, g_free);
@@ -919,7 +926,13 @@ test_slack_read (void)
       while (cursor != NULL);
     }
 
-  g_assert_cmpint (seen_messages, ==, expected_messages);
+  g_assert_cmpint (seen_messages, ==, expected_parents);
+  for (guint c = 0; c < MIN (channels->len, REPLY_CHANNELS); c++)
+    g_string_append_printf (walked, "%s'%s'", c > 0 ? "," : "", (char *) g_ptr_array_index (channels, c));
+  expected_sql = g_strdup_printf ("SELECT COUNT(*) FROM sandbox_slack_messages WHERE ts != thread_ts"
+                                  " AND channel_id IN (%s)", walked->str);
+  g_assert_cmpint (replies_total, ==, db_count (expected_sql));
+  seen_messages += replies_total;
   g_assert_true (mention);
   g_assert_true (link);
   g_test_message ("Read %" G_GINT64_FORMAT " Slack messages in %" G_GINT64_FORMAT " threads in %.0f ms",
@@ -1485,6 +1498,39 @@ test_control (void)
   }
 }
 
+/* Odd paths and bodies get the service's error, never a crash. */
+static void
+test_edges (void)
+{
+  g_autoptr(Reply) nothing = call ("GET", "/nothing", NULL, NULL, NULL);
+  g_autoptr(Reply) intercom_root = call ("GET", "/intercom", NULL, NULL, INTERCOM_AUTH, NULL);
+  g_autoptr(Reply) intercom_slash = call ("GET", "/intercom/", NULL, NULL, INTERCOM_AUTH, NULL);
+  g_autoptr(Reply) discourse_root = call ("GET", "/discourse", NULL, NULL, DISCOURSE_AUTH, NULL);
+  g_autoptr(Reply) discourse_deep = call ("GET", "/discourse/c/x/y/z/w/v/u.json", NULL, NULL, DISCOURSE_AUTH, NULL);
+  g_autoptr(Reply) slack_root = call ("GET", "/slack/api/", NULL, NULL, SLACK_AUTH, NULL);
+  g_autoptr(Reply) slack_other = call ("GET", "/slack/elsewhere", NULL, NULL, NULL);
+  g_autoptr(Reply) garbage = search ("{\"query\": [1, 2");
+  g_autoptr(Reply) deep = search ("{\"query\":{\"operator\":\"AND\",\"value\":[{\"operator\":\"OR\",\"value\":"
+                                  "[{\"operator\":\"AND\",\"value\":[{\"operator\":\"OR\",\"value\":"
+                                  "[{\"operator\":\"AND\",\"value\":[{\"field\":\"id\",\"operator\":\"=\","
+                                  "\"value\":1}]}]}]}]}]}}");
+  g_autoptr(Reply) empty_in = search ("{\"query\":{\"field\":\"id\",\"operator\":\"IN\",\"value\":[]}}");
+  g_autoptr(Reply) unicode = call ("POST", "/slack/api/chat.postMessage", "application/x-www-form-urlencoded",
+                                   "channel=nope&text=%E2%9C%93+%00", SLACK_AUTH, NULL);
+
+  g_assert_cmpuint (nothing->status, ==, 404);
+  assert_intercom_error (intercom_root, 404, "not_found");
+  assert_intercom_error (intercom_slash, 404, "not_found");
+  g_assert_cmpuint (discourse_root->status, ==, 404);
+  g_assert_cmpuint (discourse_deep->status, ==, 404);
+  assert_slack_error (slack_root, "unknown_method");
+  g_assert_cmpuint (slack_other->status, ==, 404);
+  assert_intercom_error (garbage, 400, "parameter_not_found");
+  assert_intercom_error (deep, 400, "parameter_invalid");
+  g_assert_cmpuint (json_array_get_length (get_array (obj (empty_in), "conversations")), ==, 0);
+  assert_slack_error (unicode, "channel_not_found");
+}
+
 /* }}} */
 /* {{{ Socket Mode */
 
@@ -1853,6 +1899,7 @@ main (int   argc,
   g_test_add_func ("/sandbox/fault/slow", test_fault_slow);
   g_test_add_func ("/sandbox/fault/from-string", test_fault_from_string);
   g_test_add_func ("/sandbox/control", test_control);
+  g_test_add_func ("/sandbox/edges", test_edges);
   g_test_add_func ("/sandbox/slack/socket-mode", test_socket_mode);
   g_test_add_func ("/sandbox/binary", test_binary);
 
