@@ -214,6 +214,7 @@ typedef struct
   sqlite3_stmt *message_insert;
   sqlite3_stmt *attachment_insert;
   sqlite3_stmt *conv_derive;
+  sqlite3_stmt *message_adopt;
 } Applier;
 
 static const char * const applier_sql[] = {
@@ -289,6 +290,13 @@ static const char * const applier_sql[] = {
   "    (SELECT min(created_at) FROM messages "
   "     WHERE conversation_id = ?1 AND author_kind = 'agent' AND is_note = 0)) "
   "WHERE id = ?1",
+  /* message_adopt: our own reply coming back when the service did not say which id it
+   * got; the local copy takes the id instead of a second copy appearing. */
+  "UPDATE messages SET external_id = ?2, account_id = ?3 "
+  "WHERE id = (SELECT id FROM messages WHERE conversation_id = ?1 AND external_id IS NULL "
+  "            AND author_kind = 'agent' AND is_note = ?4 AND send_state = 'sent' "
+  "            AND trim(body) = trim(?5) ORDER BY id LIMIT 1) "
+  "AND NOT EXISTS (SELECT 1 FROM messages WHERE account_id = ?3 AND external_id = ?2)",
 };
 
 static void
@@ -528,6 +536,19 @@ apply_messages (Applier               *a,
 
       if (message->external_id == NULL || message->body == NULL)
         continue;
+
+      if (from_agent)
+        {
+          sqlite3_bind_int64 (a->message_adopt, 1, conversation_id);
+          sqlite3_bind_text (a->message_adopt, 2, message->external_id, -1, SQLITE_STATIC);
+          sqlite3_bind_int64 (a->message_adopt, 3, a->account_id);
+          sqlite3_bind_int (a->message_adopt, 4, message->is_note ? 1 : 0);
+          sqlite3_bind_text (a->message_adopt, 5, message->body, -1, SQLITE_STATIC);
+          if (!step (a, a->message_adopt, NULL, error))
+            return FALSE;
+          if (sqlite3_changes (a->db) > 0)
+            continue;
+        }
 
       if (from_agent)
         author_id = lookup (a, a->lookup_agent, message->author_external_id);

@@ -531,8 +531,8 @@ return_http_error (GTask              *task,
 
   if (status == 401 || status == 403)
     g_task_return_new_error (task, FD_HTTP_ERROR, FD_HTTP_ERROR_UNAUTHORIZED,
-                             _("%s did not accept the token. Check it, and that it has the "
-                               "permissions Frontdesk needs, in Preferences → Accounts.%s"),
+                             _("%s did not accept the token. Check that it is right and "
+                               "has the permissions Frontdesk needs, then enter it again.%s"),
                              self->service, detail);
   else if (status == 404)
     g_task_return_new_error (task, FD_HTTP_ERROR, FD_HTTP_ERROR_NOT_FOUND,

@@ -49,6 +49,7 @@ struct _FdFakeChannel
   GPtrArray *sent;            /* "kind:key:body" of every send attempt */
   guint      fail_sends;      /* the next N sends fail with a 503 */
   gboolean   reject_sends;    /* sends fail with a 4xx */
+  gboolean   no_reply_id;     /* a reply is accepted without saying its id */
 };
 
 static void fd_fake_channel_iface_init (FdChannelInterface *iface);
@@ -265,6 +266,11 @@ fake_send_async (FdChannel           *channel,
    * brings it back: it must not be stored twice. */
   g_assert_true (sscanf (item->conversation_external_id, "conv-%u", &index) == 1);
   fake_touch (self, index, 1);
+  if (self->no_reply_id)
+    {
+      g_task_return_pointer (task, g_strdup (""), g_free);
+      return;
+    }
   g_task_return_pointer (task,
                          g_strdup_printf ("msg-%u-%u", index,
                                           g_array_index (self->conversations, FakeConversation, index).n_messages - 1),
@@ -677,6 +683,28 @@ test_outbox_order_and_retry (Fixture       *f,
 }
 
 static void
+test_outbox_reply_without_id (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autoptr(FdFakeChannel) channel = g_object_new (FD_TYPE_FAKE_CHANNEL, NULL);
+  g_autoptr(GError) error = NULL;
+
+  /* The service accepts a reply without saying its id; when the reply comes back with
+   * the next fetch, the local copy takes that id instead of a second copy appearing. */
+  fake_add (channel, 2, 1);
+  g_assert_true (sync_once (f, channel, NULL, &error));
+  channel->no_reply_id = TRUE;
+  enqueue (f, FD_OUTBOX_REPLY, "conv-1", "Message 1 of conversation 1");
+  g_assert_true (sync_once (f, channel, NULL, &error));
+  g_assert_true (sync_once (f, channel, NULL, &error));
+
+  g_assert_cmpint (query_int (f->store, "SELECT count(*) FROM messages m JOIN conversations c "
+                                        "ON c.id = m.conversation_id WHERE c.external_id = 'conv-1'"), ==, 2);
+  g_assert_cmpint (query_int (f->store, "SELECT count(*) FROM messages WHERE external_id = 'msg-1-1' "
+                                        "AND send_state = 'sent'"), ==, 1);
+}
+
+static void
 test_outbox_permanent_failure (Fixture       *f,
                                gconstpointer  data)
 {
@@ -929,6 +957,7 @@ main (int   argc,
   ADD ("/sync/bad-cursor", test_bad_cursor);
   ADD ("/outbox/order-and-retry", test_outbox_order_and_retry);
   ADD ("/outbox/permanent-failure", test_outbox_permanent_failure);
+  ADD ("/outbox/reply-without-id", test_outbox_reply_without_id);
   ADD ("/outbox/local-only", test_outbox_local_only);
   ADD ("/outbox/rejects-empty", test_outbox_rejects_empty);
   ADD ("/engine/states", test_engine);
