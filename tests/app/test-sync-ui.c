@@ -12,6 +12,8 @@
 
 #include "config.h"
 
+#include "../fd-test-keyring.h"
+
 #include <adwaita.h>
 #include <glib/gstdio.h>
 
@@ -97,41 +99,6 @@ remove_tree (const char *dir)
     }
 
   g_rmdir (dir);
-}
-
-static gboolean
-secret_service_running (void)
-{
-  g_autoptr(GDBusConnection) connection = NULL;
-  g_autoptr(GVariant) reply = NULL;
-  g_autofree char *address = NULL;
-  gboolean has_owner = FALSE;
-
-  /* A private connection: the shared session bus must not be created before the
-   * address is settled. */
-  address = g_dbus_address_get_for_bus_sync (G_BUS_TYPE_SESSION, NULL, NULL);
-  if (address == NULL || g_getenv ("DBUS_SESSION_BUS_ADDRESS") == NULL)
-    return FALSE;
-
-  connection = g_dbus_connection_new_for_address_sync (address,
-                                                       G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                                                       G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                                                       NULL, NULL, NULL);
-  if (connection == NULL)
-    return FALSE;
-
-  reply = g_dbus_connection_call_sync (connection,
-                                       "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "NameHasOwner",
-                                       g_variant_new ("(s)", "org.freedesktop.secrets"),
-                                       G_VARIANT_TYPE ("(b)"),
-                                       G_DBUS_CALL_FLAGS_NONE, 2000, NULL, NULL);
-  if (reply != NULL)
-    g_variant_get (reply, "(b)", &has_owner);
-
-  g_dbus_connection_close_sync (connection, NULL, NULL);
-
-  return has_owner;
 }
 
 static FdWindow *
@@ -571,7 +538,7 @@ main (int   argc,
 
   gtk_test_init (&argc, &argv, NULL);
 
-  keyring = secret_service_running ();
+  keyring = fd_test_keyring_available ();
 
   profile_dir = g_dir_make_tmp ("frontdesk-test-sync-ui-XXXXXX", &error);
   g_assert_no_error (error);

@@ -10,31 +10,12 @@
 
 #include "config.h"
 
+#include "../fd-test-keyring.h"
+
 #include <signal.h>
 #include <string.h>
 
 #include <gio/gio.h>
-
-static gboolean
-keyring_available (void)
-{
-  g_autoptr(GDBusConnection) bus = NULL;
-  g_autoptr(GVariant) reply = NULL;
-  gboolean has_owner = FALSE;
-
-  if (g_getenv ("DBUS_SESSION_BUS_ADDRESS") == NULL)
-    return FALSE;
-  bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
-  if (bus == NULL)
-    return FALSE;
-  reply = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "NameHasOwner",
-                                       g_variant_new ("(s)", "org.freedesktop.secrets"),
-                                       G_VARIANT_TYPE ("(b)"), 0, -1, NULL, NULL);
-  if (reply != NULL)
-    g_variant_get (reply, "(b)", &has_owner);
-  return has_owner;
-}
 
 /* Runs frontdesk-cli with @input on stdin; returns its exit status. */
 static int
@@ -83,7 +64,7 @@ test_cli_account_and_sync (void)
   g_autoptr(GDataInputStream) sandbox_out = NULL;
   char *out = NULL, *err = NULL;
 
-  if (!keyring_available ())
+  if (!fd_test_keyring_available ())
     {
       g_test_skip ("no Secret Service on the session bus; run under build-aux/test");
       return;

@@ -10,6 +10,8 @@
 
 #include "config.h"
 
+#include "../fd-test-keyring.h"
+
 #include <signal.h>
 #include <string.h>
 #include <glib/gstdio.h>
@@ -838,27 +840,6 @@ test_crash_resume (Fixture       *f,
 /* ------------------------------------------------------------------------------------ */
 /* The engine on its thread, with a real keyring for the account's secret.                 */
 
-static gboolean
-keyring_available (void)
-{
-  g_autoptr(GDBusConnection) bus = NULL;
-  g_autoptr(GVariant) reply = NULL;
-  gboolean has_owner = FALSE;
-
-  if (g_getenv ("DBUS_SESSION_BUS_ADDRESS") == NULL)
-    return FALSE;
-  bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
-  if (bus == NULL)
-    return FALSE;
-  reply = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "NameHasOwner",
-                                       g_variant_new ("(s)", "org.freedesktop.secrets"),
-                                       G_VARIANT_TYPE ("(b)"), 0, -1, NULL, NULL);
-  if (reply != NULL)
-    g_variant_get (reply, "(b)", &has_owner);
-  return has_owner;
-}
-
 static FdFakeChannel *engine_channel;
 
 static FdChannel *
@@ -882,7 +863,7 @@ test_engine (Fixture       *f,
   GListModel *accounts;
   gint64 deadline;
 
-  if (!keyring_available ())
+  if (!fd_test_keyring_available ())
     {
       g_test_skip ("no Secret Service on the session bus; run under build-aux/test");
       return;

@@ -11,6 +11,8 @@
 
 #include "config.h"
 
+#include "../fd-test-keyring.h"
+
 #include <string.h>
 #include <libsecret/secret.h>
 
@@ -25,37 +27,6 @@
 #define TOKEN_INTERCOM "dG9rOmZyb250ZGVzay1zZWNyZXQtc2Nhbi0xMjM0NTY3ODkw"
 
 static char *profile_dir;
-
-static gboolean
-keyring_available (void)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SecretService) service = NULL;
-  g_autoptr(GDBusConnection) bus = NULL;
-  g_autoptr(GVariant) reply = NULL;
-
-  if (g_getenv ("DBUS_SESSION_BUS_ADDRESS") == NULL)
-    return FALSE;
-
-  bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
-  if (bus == NULL)
-    return FALSE;
-
-  reply = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "NameHasOwner",
-                                       g_variant_new ("(s)", "org.freedesktop.secrets"),
-                                       G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1,
-                                       NULL, &error);
-  if (reply != NULL)
-    {
-      gboolean has_owner;
-
-      g_variant_get (reply, "(b)", &has_owner);
-      return has_owner;
-    }
-
-  return FALSE;
-}
 
 static void
 result_cb (GObject      *object,
@@ -237,7 +208,7 @@ test_secrets_never_leak (void)
   g_autofree char *found = NULL;
   const char * const tokens[] = { TOKEN_STRIPE, TOKEN_INTERCOM };
 
-  if (!keyring_available ())
+  if (!fd_test_keyring_available ())
     {
       g_test_skip ("no Secret Service on the session bus; run under build-aux/test");
       return;
