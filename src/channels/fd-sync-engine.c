@@ -712,7 +712,23 @@ fd_channel_new_for_account (FdAccount  *account,
       }
 
     case FD_ACCOUNT_KIND_DISCOURSE:
-      return fd_discourse_channel_new (base_url, secret, "system", NULL);
+      {
+        /* Replies are posted as this forum user; only the chosen categories are synced
+         * (all of them when none are chosen). */
+        g_autofree char *username = fd_account_dup_setting (account, "api_username");
+        g_autofree char *categories = fd_account_dup_setting (account, "categories");
+        g_auto(GStrv) ids = categories != NULL ? g_strsplit_set (categories, ", ", -1) : NULL;
+        g_autoptr(GPtrArray) chosen = g_ptr_array_new ();
+
+        for (guint i = 0; ids != NULL && ids[i] != NULL; i++)
+          if (*ids[i] != '\0')
+            g_ptr_array_add (chosen, ids[i]);
+        g_ptr_array_add (chosen, NULL);
+
+        return fd_discourse_channel_new (base_url, secret,
+                                         username != NULL ? username : "system",
+                                         chosen->len > 1 ? (const char * const *) chosen->pdata : NULL);
+      }
 
     case FD_ACCOUNT_KIND_STRIPE:
     case FD_ACCOUNT_KIND_LINEAR:

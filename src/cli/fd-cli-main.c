@@ -41,6 +41,7 @@ print_usage (FILE *stream)
                             "  search QUERY [--limit N]\n"
                             "                  Search the text of all messages\n"
                             "  account add --kind KIND --name NAME [--base-url URL]\n"
+                            "              [--username NAME] [--categories IDS]\n"
                             "                  Connect an account; the token is read from "
                             "standard input\n"
                             "                  into the keyring (KIND: intercom, slack, "

@@ -133,6 +133,8 @@ account_add (const char  *profile,
   g_autofree char *kind_name = NULL;
   g_autofree char *name = NULL;
   g_autofree char *base_url = NULL;
+  g_autofree char *username = NULL;
+  g_autofree char *categories = NULL;
   g_autofree char *secret = NULL;
   g_autofree char *message = NULL;
   g_autoptr(FdStore) store = NULL;
@@ -145,6 +147,8 @@ account_add (const char  *profile,
     { "kind", 0, 0, G_OPTION_ARG_STRING, &kind_name, N_("The service: intercom, slack, discourse, stripe or linear"), "KIND" },
     { "name", 0, 0, G_OPTION_ARG_STRING, &name, N_("A name for the account"), "NAME" },
     { "base-url", 0, 0, G_OPTION_ARG_STRING, &base_url, N_("The service’s address (default: its public one)"), "URL" },
+    { "username", 0, 0, G_OPTION_ARG_STRING, &username, N_("Discourse: the user replies are posted as (default: system)"), "NAME" },
+    { "categories", 0, 0, G_OPTION_ARG_STRING, &categories, N_("Discourse: the ids of the categories to sync, separated by commas (default: all)"), "IDS" },
     { NULL }
   };
 
@@ -172,7 +176,15 @@ account_add (const char  *profile,
   if (store == NULL)
     return _fd_cli_failure (error->message);
 
+  if ((username != NULL || categories != NULL) && kind != FD_ACCOUNT_KIND_DISCOURSE)
+    return _fd_cli_usage_error (_("account add: --username and --categories are for Discourse accounts."));
+  for (const char *c = categories; c != NULL && *c != '\0'; c++)
+    if (!g_ascii_isdigit (*c) && *c != ',' && *c != ' ')
+      return _fd_cli_usage_error (_("account add: --categories takes category ids, such as “4,7”."));
+
   account = fd_account_new (kind, name, base_url);
+  fd_account_set_setting (account, "api_username", username);
+  fd_account_set_setting (account, "categories", categories);
   fd_account_save_async (store, account, secret, NULL, result_cb, &result);
   explicit_bzero (secret, strlen (secret));
 

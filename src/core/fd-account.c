@@ -9,7 +9,9 @@
 
 #include "config.h"
 
+#include <string.h>
 #include <glib/gi18n-lib.h>
+#include <json-glib/json-glib.h>
 
 #include "fd-account.h"
 #include "fd-secrets.h"
@@ -23,6 +25,7 @@ struct _FdAccount
   FdAccountKind  kind;
   char          *name;
   char          *base_url;
+  GHashTable    *settings;   /* key → string value */
 };
 
 G_DEFINE_FINAL_TYPE (FdAccount, fd_account, G_TYPE_OBJECT)
@@ -194,6 +197,7 @@ fd_account_finalize (GObject *object)
   g_clear_pointer (&self->uid, g_free);
   g_clear_pointer (&self->name, g_free);
   g_clear_pointer (&self->base_url, g_free);
+  g_clear_pointer (&self->settings, g_hash_table_unref);
 
   G_OBJECT_CLASS (fd_account_parent_class)->finalize (object);
 }
@@ -316,6 +320,74 @@ fd_account_class_init (FdAccountClass *klass)
 static void
 fd_account_init (FdAccount *self)
 {
+  self->settings = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+}
+
+char *
+fd_account_dup_setting (FdAccount  *self,
+                        const char *key)
+{
+  g_return_val_if_fail (FD_IS_ACCOUNT (self), NULL);
+  g_return_val_if_fail (key != NULL, NULL);
+
+  return g_strdup (g_hash_table_lookup (self->settings, key));
+}
+
+void
+fd_account_set_setting (FdAccount  *self,
+                        const char *key,
+                        const char *value)
+{
+  g_return_if_fail (FD_IS_ACCOUNT (self));
+  g_return_if_fail (key != NULL);
+
+  if (value == NULL || *value == '\0')
+    g_hash_table_remove (self->settings, key);
+  else
+    g_hash_table_insert (self->settings, g_strdup (key), g_strdup (value));
+}
+
+static char *
+settings_to_json (GHashTable *settings)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GList) keys = g_list_sort (g_hash_table_get_keys (settings), (GCompareFunc) strcmp);
+
+  json_builder_begin_object (builder);
+  for (GList *l = keys; l != NULL; l = l->next)
+    {
+      json_builder_set_member_name (builder, l->data);
+      json_builder_add_string_value (builder, g_hash_table_lookup (settings, l->data));
+    }
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  return json_to_string (root, FALSE);
+}
+
+/* Unknown or malformed settings are ignored rather than fatal: they are conveniences. */
+static void
+settings_from_json (GHashTable *settings,
+                    const char *json)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *object;
+  g_autoptr(GList) members = NULL;
+
+  if (json == NULL || !json_parser_load_from_data (parser, json, -1, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return;
+
+  object = json_node_get_object (json_parser_get_root (parser));
+  members = json_object_get_members (object);
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      JsonNode *node = json_object_get_member (object, l->data);
+
+      if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+        g_hash_table_insert (settings, g_strdup (l->data), g_strdup (json_node_get_string (node)));
+    }
 }
 
 FdAccount *
@@ -401,6 +473,7 @@ typedef struct
   FdAccountKind  kind;
   char          *name;
   char          *base_url;
+  char          *settings;
 } AccountRow;
 
 static void
@@ -411,6 +484,7 @@ account_row_free (gpointer data)
   g_free (row->uid);
   g_free (row->name);
   g_free (row->base_url);
+  g_free (row->settings);
   g_free (row);
 }
 
@@ -436,6 +510,7 @@ account_row_new (FdAccount *account)
   row->kind = account->kind;
   row->name = g_strdup (account->name);
   row->base_url = g_strdup (account->base_url);
+  row->settings = settings_to_json (account->settings);
 
   return row;
 }
@@ -451,7 +526,7 @@ list_job (sqlite3   *db,
   int rc;
 
   stmt = fd_store_prepare (db,
-                           "SELECT id, uid, kind, name, base_url FROM accounts "
+                           "SELECT id, uid, kind, name, base_url, settings_json FROM accounts "
                            "ORDER BY kind, name COLLATE NOCASE, id",
                            error);
   if (stmt == NULL)
@@ -471,6 +546,7 @@ list_job (sqlite3   *db,
         }
       row->name = g_strdup ((const char *) sqlite3_column_text (stmt, 3));
       row->base_url = g_strdup ((const char *) sqlite3_column_text (stmt, 4));
+      row->settings = g_strdup ((const char *) sqlite3_column_text (stmt, 5));
       g_ptr_array_add (rows, row);
     }
 
@@ -511,6 +587,7 @@ list_cb (GObject      *object,
                                                    "base-url", row->base_url,
                                                    NULL);
 
+      settings_from_json (account->settings, row->settings);
       g_list_store_append (store, account);
     }
 
@@ -561,9 +638,9 @@ save_job (sqlite3   *db,
     return FALSE;
 
   stmt = fd_store_prepare (db,
-                           "INSERT INTO accounts (uid, kind, name, base_url, created_at) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5) "
-                           "ON CONFLICT (uid) DO UPDATE SET name = ?3, base_url = ?4 "
+                           "INSERT INTO accounts (uid, kind, name, base_url, created_at, settings_json) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                           "ON CONFLICT (uid) DO UPDATE SET name = ?3, base_url = ?4, settings_json = ?6 "
                            "RETURNING id",
                            error);
   if (stmt == NULL)
@@ -574,6 +651,7 @@ save_job (sqlite3   *db,
   sqlite3_bind_text (stmt, 3, row->name, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 4, row->base_url, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (stmt, 5, g_get_real_time () / 1000);
+  sqlite3_bind_text (stmt, 6, row->settings, -1, SQLITE_TRANSIENT);
 
   if ((rc = sqlite3_step (stmt)) != SQLITE_ROW)
     {

@@ -59,6 +59,14 @@ const char    *fd_account_get_base_url            (FdAccount     *self);
 void           fd_account_set_base_url            (FdAccount     *self,
                                                    const char    *base_url);
 
+/* Settings of a service that are not secret, e.g. Discourse's "api_username" and
+ * "categories" (category ids separated by commas). Values are strings; NULL removes. */
+char          *fd_account_dup_setting             (FdAccount     *self,
+                                                   const char    *key);
+void           fd_account_set_setting             (FdAccount     *self,
+                                                   const char    *key,
+                                                   const char    *value);
+
 /* A base URL must be https, or http to a loopback host (the sandbox, tests), so a secret
  * never crosses a network in clear text. */
 gboolean       fd_account_validate_base_url       (const char    *base_url,

@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
 
 /* Runs frontdesk-cli with @input on stdin; returns its exit status. */
 static int
@@ -51,6 +53,40 @@ cli (const char  *profile,
   return g_subprocess_get_exit_status (process);
 }
 
+/* The id of the sandbox forum's first category. */
+static char *
+first_category (const char *discourse_url)
+{
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autofree char *url = g_strconcat (discourse_url, "/categories.json", NULL);
+  g_autoptr(SoupMessage) message = soup_message_new ("GET", url);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonArray *categories;
+
+  soup_message_headers_replace (soup_message_get_request_headers (message), "Api-Key", "sandbox-discourse-key");
+  soup_message_headers_replace (soup_message_get_request_headers (message), "Api-Username", "system");
+  body = soup_session_send_and_read (session, message, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (json_parser_load_from_data (parser, g_bytes_get_data (body, NULL), g_bytes_get_size (body), &error));
+  categories = json_object_get_array_member (json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)),
+                                                                           "category_list"), "categories");
+  g_assert_cmpuint (json_array_get_length (categories), >, 1);
+
+  return g_strdup_printf ("%" G_GINT64_FORMAT,
+                          json_object_get_int_member (json_array_get_object_element (categories, 0), "id"));
+}
+
+static guint
+new_conversations (const char *sync_output)
+{
+  const char *counts = strstr (sync_output, "”: ");
+
+  g_assert_nonnull (counts);
+  return (guint) g_ascii_strtoull (counts + strlen ("”: "), NULL, 10);
+}
+
 static void
 test_cli_account_and_sync (void)
 {
@@ -62,7 +98,10 @@ test_cli_account_and_sync (void)
   g_autofree char *base = NULL;
   g_autoptr(GSubprocess) sandbox = NULL;
   g_autoptr(GDataInputStream) sandbox_out = NULL;
+  g_autofree char *category = NULL;
+  g_autofree char *chosen_profile = NULL;
   char *out = NULL, *err = NULL;
+  guint all_topics;
 
   if (!fd_test_keyring_available ())
     {
@@ -112,7 +151,30 @@ test_cli_account_and_sync (void)
   /* A first sync brings the forum in; a second finds nothing new. */
   g_assert_cmpint (cli (profile, NULL, &out, &err, "sync", NULL), ==, 0);
   g_assert_nonnull (strstr (out, "Discourse “Community”: "));
-  g_assert_null (strstr (out, ": 0 new and 0 updated"));
+  all_topics = new_conversations (out);
+  g_assert_cmpuint (all_topics, >, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* Another profile that follows one category only, replying as another user. */
+  chosen_profile = g_build_filename (dir, "one-category", NULL);
+  category = first_category (base);
+  g_assert_cmpint (cli (chosen_profile, "sandbox-discourse-key\n", &out, &err, "account", "add",
+                        "--kind", "discourse", "--name", "Billing forum", "--base-url", base,
+                        "--username", "sam_rivera", "--categories", category, NULL), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (cli (chosen_profile, NULL, &out, &err, "sync", NULL), ==, 0);
+  g_assert_cmpuint (new_conversations (out), >, 0);
+  g_assert_cmpuint (new_conversations (out), <, all_topics);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (cli (chosen_profile, NULL, &out, &err, "account", "remove", "Billing forum", NULL), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (cli (profile, "x\n", &out, &err, "account", "add", "--kind", "slack",
+                        "--name", "S", "--categories", "4", NULL), ==, 2);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
