@@ -202,6 +202,30 @@ fd_account_row_set_account (FdAccountRow *self,
                               fd_account_kind_get_display_name (fd_account_get_kind (account)),
                               fd_account_get_base_url (account));
 
+  if (fd_account_get_kind (account) == FD_ACCOUNT_KIND_DISCOURSE)
+    {
+      g_autofree char *user = fd_account_dup_setting (account, "api_username");
+      g_autofree char *categories = fd_account_dup_setting (account, "categories");
+      char *longer;
+
+      /* Translators: a Discourse account's service and address, then the forum user
+       * replies are posted as, e.g. "Discourse · https://forum.example.com · as sam". */
+      if (user != NULL)
+        {
+          longer = g_strdup_printf (_("%s · as %s"), subtitle, user);
+          g_free (subtitle);
+          subtitle = longer;
+        }
+
+      /* Translators: then the ids of the categories synced, e.g. "… · categories 4, 7". */
+      if (categories != NULL)
+        {
+          longer = g_strdup_printf (_("%s · categories %s"), subtitle, categories);
+          g_free (subtitle);
+          subtitle = longer;
+        }
+    }
+
   gtk_label_set_label (self->title_label, name);
   gtk_label_set_label (self->subtitle_label, subtitle);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->subtitle_label), fd_account_get_base_url (account));

@@ -43,6 +43,9 @@ struct _FdPreferencesWindow
   AdwPasswordEntryRow  *secret_row;
   AdwPasswordEntryRow  *app_token_row;
   GtkWidget            *app_token_caption;
+  AdwEntryRow          *api_username_row;
+  AdwEntryRow          *categories_row;
+  GtkWidget            *discourse_caption;
   GtkWidget            *form_error_box;
   GtkLabel             *form_error_label;
   GtkSpinner           *connect_spinner;
@@ -125,6 +128,7 @@ fd_preferences_window_clear_form_errors (FdPreferencesWindow *self)
   gtk_widget_remove_css_class (GTK_WIDGET (self->base_url_row), "error");
   gtk_widget_remove_css_class (GTK_WIDGET (self->secret_row), "error");
   gtk_widget_remove_css_class (GTK_WIDGET (self->app_token_row), "error");
+  gtk_widget_remove_css_class (GTK_WIDGET (self->categories_row), "error");
   gtk_widget_set_visible (self->form_error_box, FALSE);
   gtk_label_set_label (self->form_error_label, "");
 }
@@ -472,6 +476,8 @@ fd_preferences_window_reset_form (FdPreferencesWindow *self)
   gtk_editable_set_text (GTK_EDITABLE (self->name_row), "");
   gtk_editable_set_text (GTK_EDITABLE (self->secret_row), "");
   gtk_editable_set_text (GTK_EDITABLE (self->app_token_row), "");
+  gtk_editable_set_text (GTK_EDITABLE (self->api_username_row), "");
+  gtk_editable_set_text (GTK_EDITABLE (self->categories_row), "");
   g_free (self->prefilled_url);
   self->prefilled_url = g_strdup (url ? url : "");
   gtk_editable_set_text (GTK_EDITABLE (self->base_url_row), self->prefilled_url);
@@ -522,6 +528,8 @@ fd_preferences_window_connect (FdPreferencesWindow *self)
   g_autofree char *base_url = NULL;
   g_autofree char *secret = NULL;
   g_autofree char *app_token = NULL;
+  g_autofree char *api_username = NULL;
+  g_autofree char *categories = NULL;
   GtkWidget *first_invalid = NULL;
   FdAccountKind kind;
   FdStore *store;
@@ -539,6 +547,8 @@ fd_preferences_window_connect (FdPreferencesWindow *self)
   base_url = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->base_url_row))));
   secret = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->secret_row))));
   app_token = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->app_token_row))));
+  api_username = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->api_username_row))));
+  categories = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->categories_row))));
   errors = g_string_new (NULL);
 
   if (name[0] == '\0')
@@ -584,6 +594,16 @@ fd_preferences_window_connect (FdPreferencesWindow *self)
       first_invalid = first_invalid ? first_invalid : GTK_WIDGET (self->app_token_row);
     }
 
+  if (kind == FD_ACCOUNT_KIND_DISCOURSE &&
+      strspn (categories, "0123456789, ") != strlen (categories))
+    {
+      g_string_append_printf (errors, "%s\n",
+                              _("Categories are given by their numbers, separated by commas, for "
+                                "example “4, 7”. Leave the field empty to sync all categories."));
+      gtk_widget_add_css_class (GTK_WIDGET (self->categories_row), "error");
+      first_invalid = first_invalid ? first_invalid : GTK_WIDGET (self->categories_row);
+    }
+
   if (first_invalid != NULL)
     {
       g_strchomp (errors->str);
@@ -593,6 +613,20 @@ fd_preferences_window_connect (FdPreferencesWindow *self)
     }
 
   account = fd_account_new (kind, name, base_url);
+
+  if (kind == FD_ACCOUNT_KIND_DISCOURSE)
+    {
+      /* "4,7 ," is kept as "4, 7"; nothing chosen means all categories. */
+      g_auto(GStrv) ids = g_strsplit_set (categories, ", ", -1);
+      g_autoptr(GString) chosen = g_string_new (NULL);
+
+      for (guint i = 0; ids[i] != NULL; i++)
+        if (ids[i][0] != '\0')
+          g_string_append_printf (chosen, "%s%s", chosen->len > 0 ? ", " : "", ids[i]);
+
+      fd_account_set_setting (account, "api_username", api_username[0] != '\0' ? api_username : NULL);
+      fd_account_set_setting (account, "categories", chosen->len > 0 ? chosen->str : NULL);
+    }
 
   if (kind == FD_ACCOUNT_KIND_SLACK && app_token[0] != '\0')
     {
@@ -652,6 +686,16 @@ kind_row_notify_selected_cb (FdPreferencesWindow *self)
   gtk_widget_set_visible (self->app_token_caption, kind == FD_ACCOUNT_KIND_SLACK);
   if (kind != FD_ACCOUNT_KIND_SLACK)
     gtk_editable_set_text (GTK_EDITABLE (self->app_token_row), "");
+
+  /* Discourse asks which forum user replies and which categories to sync. */
+  gtk_widget_set_visible (GTK_WIDGET (self->api_username_row), kind == FD_ACCOUNT_KIND_DISCOURSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->categories_row), kind == FD_ACCOUNT_KIND_DISCOURSE);
+  gtk_widget_set_visible (self->discourse_caption, kind == FD_ACCOUNT_KIND_DISCOURSE);
+  if (kind != FD_ACCOUNT_KIND_DISCOURSE)
+    {
+      gtk_editable_set_text (GTK_EDITABLE (self->api_username_row), "");
+      gtk_editable_set_text (GTK_EDITABLE (self->categories_row), "");
+    }
 
   current = gtk_editable_get_text (GTK_EDITABLE (self->base_url_row));
   if (current[0] == '\0' || g_strcmp0 (current, self->prefilled_url) == 0)
@@ -813,6 +857,9 @@ fd_preferences_window_class_init (FdPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, FdPreferencesWindow, secret_row);
   gtk_widget_class_bind_template_child (widget_class, FdPreferencesWindow, app_token_row);
   gtk_widget_class_bind_template_child (widget_class, FdPreferencesWindow, app_token_caption);
+  gtk_widget_class_bind_template_child (widget_class, FdPreferencesWindow, api_username_row);
+  gtk_widget_class_bind_template_child (widget_class, FdPreferencesWindow, categories_row);
+  gtk_widget_class_bind_template_child (widget_class, FdPreferencesWindow, discourse_caption);
   gtk_widget_class_bind_template_child (widget_class, FdPreferencesWindow, form_error_box);
   gtk_widget_class_bind_template_child (widget_class, FdPreferencesWindow, form_error_label);
   gtk_widget_class_bind_template_child (widget_class, FdPreferencesWindow, connect_spinner);

@@ -16,6 +16,7 @@
 
 #include <adwaita.h>
 #include <glib/gstdio.h>
+#include <string.h>
 
 #include "fd-account-row.h"
 #include "fd-application-private.h"
@@ -102,6 +103,12 @@ static gboolean
 pointer_cleared (gpointer data)
 {
   return *(gpointer *)data == NULL;
+}
+
+static gboolean
+pointer_set (gpointer data)
+{
+  return *(gpointer *)data != NULL;
 }
 
 static gboolean
@@ -464,6 +471,162 @@ out:
 }
 
 static void
+accounts_listed_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  GListStore **accounts = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *accounts = fd_account_list_finish (FD_STORE (object), result, &error);
+  g_assert_no_error (error);
+}
+
+static GListStore *
+list_accounts (void)
+{
+  GListStore *accounts = NULL;
+
+  fd_account_list_async (fd_application_get_store (app), NULL, accounts_listed_cb, &accounts);
+  wait_until (pointer_set, &accounts);
+
+  return accounts;
+}
+
+static void
+account_removed_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  fd_account_remove_finish (FD_STORE (object), result, &error);
+  g_assert_no_error (error);
+  *(gboolean *)user_data = TRUE;
+}
+
+static gboolean
+flag_set (gpointer data)
+{
+  return *(gboolean *)data;
+}
+
+/* Discourse asks for the forum user replies are posted as and the categories to sync;
+ * the categories are checked, and both end up in the account's settings. */
+static void
+test_window_preferences_discourse (void)
+{
+  FdWindow *window = create_window ();
+  FdPreferencesWindow *preferences;
+  g_autoptr(GListStore) accounts = NULL;
+  g_autoptr(FdAccount) account = NULL;
+  g_autofree char *api_username = NULL;
+  g_autofree char *categories = NULL;
+  GtkWidget *kind_row;
+  GtkWidget *name_row;
+  GtkWidget *base_url_row;
+  GtkWidget *secret_row;
+  GtkWidget *api_username_row;
+  GtkWidget *categories_row;
+  GtkWidget *connect_button;
+  GtkWidget *form_error_box;
+  GtkWidget *form_error_label;
+  GtkWidget *accounts_list;
+  GtkWidget *row;
+  gboolean removed = FALSE;
+
+  wait_until (store_settled, NULL);
+
+  preferences = fd_preferences_window_new (app);
+  gtk_window_set_transient_for (GTK_WINDOW (preferences), GTK_WINDOW (window));
+  gtk_window_present (GTK_WINDOW (preferences));
+
+  kind_row = CHILD (preferences, "kind_row");
+  name_row = CHILD (preferences, "name_row");
+  base_url_row = CHILD (preferences, "base_url_row");
+  secret_row = CHILD (preferences, "secret_row");
+  api_username_row = CHILD (preferences, "api_username_row");
+  categories_row = CHILD (preferences, "categories_row");
+  connect_button = CHILD (preferences, "connect_button");
+  form_error_box = CHILD (preferences, "form_error_box");
+  form_error_label = CHILD (preferences, "form_error_label");
+  accounts_list = CHILD (preferences, "accounts_list");
+
+  wait_until (widget_sensitive, connect_button);
+
+  /* Only Discourse shows the two rows. */
+  g_assert_false (gtk_widget_get_visible (api_username_row));
+  g_assert_false (gtk_widget_get_visible (categories_row));
+  adw_combo_row_set_selected (ADW_COMBO_ROW (kind_row), FD_ACCOUNT_KIND_DISCOURSE);
+  g_assert_true (gtk_widget_get_visible (api_username_row));
+  g_assert_true (gtk_widget_get_visible (categories_row));
+
+  gtk_editable_set_text (GTK_EDITABLE (name_row), "Acme Forum");
+  gtk_editable_set_text (GTK_EDITABLE (base_url_row), "http://127.0.0.1:9/discourse");
+  gtk_editable_set_text (GTK_EDITABLE (secret_row), "discourse_key_123");
+  gtk_editable_set_text (GTK_EDITABLE (api_username_row), " sam_rivera ");
+
+  /* Anything but numbers, commas and spaces is said in words, and nothing is saved. */
+  gtk_editable_set_text (GTK_EDITABLE (categories_row), "4, support");
+  g_signal_emit_by_name (connect_button, "clicked");
+  g_assert_true (gtk_widget_get_visible (form_error_box));
+  g_assert_nonnull (strstr (gtk_label_get_label (GTK_LABEL (form_error_label)), "“4, 7”"));
+  g_assert_true (gtk_widget_has_css_class (categories_row, "error"));
+  g_assert_false (gtk_widget_has_css_class (secret_row, "error"));
+  g_assert_true (gtk_widget_get_sensitive (connect_button));
+  iterate_a_little ();
+  accounts = list_accounts ();
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (accounts)), ==, 0);
+  g_clear_object (&accounts);
+
+  gtk_editable_set_text (GTK_EDITABLE (categories_row), "4,7 ,");
+  g_assert_false (gtk_widget_has_css_class (categories_row, "error"));
+
+  if (!keyring)
+    {
+      g_test_message ("No Secret Service is running: not saving an account");
+      goto out;
+    }
+
+  g_signal_emit_by_name (connect_button, "clicked");
+  g_assert_false (gtk_widget_get_visible (form_error_box));
+  wait_until (widget_sensitive, connect_button);
+  g_assert_false (gtk_widget_get_visible (form_error_box));
+
+  /* Cleared like the other fields. */
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (api_username_row)), ==, "");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (categories_row)), ==, "");
+
+  accounts = list_accounts ();
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (accounts)), ==, 1);
+  account = g_list_model_get_item (G_LIST_MODEL (accounts), 0);
+  g_assert_cmpint (fd_account_get_kind (account), ==, FD_ACCOUNT_KIND_DISCOURSE);
+  api_username = fd_account_dup_setting (account, "api_username");
+  categories = fd_account_dup_setting (account, "categories");
+  g_assert_cmpstr (api_username, ==, "sam_rivera");
+  g_assert_cmpstr (categories, ==, "4, 7");
+
+  /* The account's row says so too. */
+  wait_until (list_has_rows, accounts_list);
+  row = GTK_WIDGET (gtk_list_box_get_row_at_index (GTK_LIST_BOX (accounts_list), 0));
+  g_assert_true (g_str_has_suffix (gtk_label_get_label (GTK_LABEL (gtk_widget_get_template_child (row, FD_TYPE_ACCOUNT_ROW, "subtitle_label"))),
+                                   " · as sam_rivera · categories 4, 7"));
+
+  fd_account_remove_async (fd_application_get_store (app), account, NULL,
+                           account_removed_cb, &removed);
+  wait_until (flag_set, &removed);
+  fd_application_accounts_changed (app);
+  wait_until (list_is_empty, accounts_list);
+
+out:
+  g_object_add_weak_pointer (G_OBJECT (preferences), (gpointer *)&preferences);
+  gtk_window_close (GTK_WINDOW (preferences));
+  wait_until (pointer_cleared, &preferences);
+
+  close_and_finalize (window);
+}
+
+static void
 test_window_shortcuts (void)
 {
   FdWindow *window = create_window ();
@@ -524,6 +687,7 @@ main (int   argc,
   g_test_add_func ("/window/toast", test_window_toast);
   g_test_add_func ("/window/preferences", test_window_preferences);
   g_test_add_func ("/window/preferences-accounts", test_window_preferences_accounts);
+  g_test_add_func ("/window/preferences-discourse", test_window_preferences_discourse);
   g_test_add_func ("/window/shortcuts", test_window_shortcuts);
 
   ret = g_test_run ();
