@@ -1066,6 +1066,75 @@ live_batch_cb (FdChannel   *channel,
 typedef struct
 {
   FdSyncEngine *engine;
+  gint64        account_id;
+} LastSyncData;
+
+static gboolean
+last_sync_job (sqlite3   *db,
+               gpointer   job_data,
+               gpointer  *result,
+               GError   **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gint64 *last = g_new0 (gint64, 1);
+
+  stmt = fd_store_prepare (db,
+                           "SELECT coalesce(last_success_at, 0) FROM sync_state "
+                           "WHERE account_id = ?1 AND stream = '" SYNC_STREAM "'",
+                           error);
+  if (stmt == NULL)
+    {
+      g_free (last);
+      return FALSE;
+    }
+
+  sqlite3_bind_int64 (stmt, 1, *(gint64 *) job_data);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    *last = sqlite3_column_int64 (stmt, 0);
+
+  *result = last;
+  return TRUE;
+}
+
+/* After a restart, "synced 3 hours ago" until the first round ends, not "never". */
+static void
+last_sync_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  LastSyncData *data = user_data;
+  g_autofree gint64 *last = fd_store_run_finish (FD_STORE (object), result, NULL);
+  Entry *entry = find_entry (data->engine, data->account_id);
+
+  data->engine->loading--;
+
+  if (last != NULL && entry != NULL && entry->last_sync == 0 && *last > 0)
+    {
+      entry->last_sync = *last;
+      entry_publish (entry, FALSE);
+    }
+
+  engine_maybe_quit (data->engine);
+  g_free (data);
+}
+
+static void
+entry_load_last_sync (Entry *entry)
+{
+  FdSyncEngine *self = entry->engine;
+  LastSyncData *data = g_new0 (LastSyncData, 1);
+  gint64 account_id = fd_account_get_id (entry->account);
+
+  data->engine = self;
+  data->account_id = account_id;
+  self->loading++;
+  fd_store_run_async (self->store, last_sync_job, g_memdup2 (&account_id, sizeof account_id), g_free,
+                      g_free, NULL, last_sync_cb, data);
+}
+
+typedef struct
+{
+  FdSyncEngine *engine;
   FdAccount    *account;
 } LoadData;
 
@@ -1111,6 +1180,7 @@ secret_cb (GObject      *object,
   entry->engine = self;
   entry->account = g_object_ref (data->account);
   g_ptr_array_add (self->entries, entry);
+  entry_load_last_sync (entry);
 
   if (secret == NULL)
     {
