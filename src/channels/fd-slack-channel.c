@@ -2161,6 +2161,71 @@ send_cb (GObject      *object,
   g_task_return_pointer (task, g_strdup_printf ("%s:%s", channel, ts), g_free);
 }
 
+/* A reply being sent again: it may have been posted by an attempt whose answer was lost.
+ * Our own message in the thread with the same client_msg_id, or from our bot with the
+ * same text, is that reply. */
+typedef struct
+{
+  FdHttpRequest *post;
+  char          *key;
+  char          *text;
+} SendCheck;
+
+static void
+send_check_free (SendCheck *check)
+{
+  g_clear_pointer (&check->post, fd_http_request_free);
+  g_free (check->key);
+  g_free (check->text);
+  g_free (check);
+}
+
+static void
+send_check_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  FdSlackChannel *self = FD_SLACK_CHANNEL (object);
+  SendCheck *check = g_object_get_data (G_OBJECT (task), "check");
+  const char *channel_id = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  g_autoptr(JsonNode) answer = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonArray *messages;
+
+  answer = slack_call_finish (self, result, &error);
+  if (answer == NULL)
+    {
+      /* Unknown whether it went out: better to wait and look again than post twice. */
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  messages = get_array (node_object (answer), "messages");
+  for (guint i = 0; messages != NULL && i < json_array_get_length (messages); i++)
+    {
+      JsonObject *message = node_object (json_array_get_element (messages, i));
+      const char *ts = get_string (message, "ts");
+      gboolean ours = (self->bot_id != NULL && g_strcmp0 (get_string (message, "bot_id"), self->bot_id) == 0) ||
+                      (self->bot_user_id != NULL && g_strcmp0 (get_string (message, "user"), self->bot_user_id) == 0);
+
+      if (ts == NULL)
+        continue;
+
+      if ((check->key != NULL && g_strcmp0 (get_string (message, "client_msg_id"), check->key) == 0) ||
+          (ours && g_strcmp0 (get_string (message, "text"), check->text) == 0))
+        {
+          g_debug ("Slack: the reply was already posted as %s", ts);
+          g_task_return_pointer (task, g_strdup_printf ("%s:%s", channel_id, ts), g_free);
+          return;
+        }
+    }
+
+  slack_call_async (self, g_steal_pointer (&check->post), FALSE, cancellable, send_cb,
+                    g_steal_pointer (&task));
+}
+
 static void
 fd_slack_channel_send_async (FdChannel           *channel,
                              const FdOutboxItem  *item,
@@ -2235,15 +2300,29 @@ fd_slack_channel_send_async (FdChannel           *channel,
   fd_http_request_add_form (request, "channel", channel_id);
   fd_http_request_add_form (request, "thread_ts", colon + 1);
   fd_http_request_add_form (request, "text", text);
+  /* Slack's own clients send client_msg_id with each message; every attempt of one reply
+   * carries the same one. Slack does not promise to deduplicate on it, so the request is
+   * not resent blindly: a later attempt first looks for the reply in the thread. */
   if (item->idempotency_key != NULL && item->idempotency_key[0] != '\0')
-    {
-      /* Slack's own clients send client_msg_id with each message; the retries of one
-       * reply carry the same one, so a retry after a lost answer can be recognised. */
-      fd_http_request_add_form (request, "client_msg_id", item->idempotency_key);
-      fd_http_request_set_retry_safe (request, TRUE);
-    }
+    fd_http_request_add_form (request, "client_msg_id", item->idempotency_key);
 
   g_task_set_task_data (task, g_steal_pointer (&channel_id), g_free);
+
+  if (item->attempts > 1)
+    {
+      SendCheck *check = g_new0 (SendCheck, 1);
+      FdHttpRequest *replies = slack_get ("conversations.replies");
+
+      check->post = request;
+      check->key = g_strdup (item->idempotency_key);
+      check->text = g_steal_pointer (&text);
+      fd_http_request_add_query (replies, "channel", g_task_get_task_data (task));
+      fd_http_request_add_query (replies, "ts", colon + 1);
+      fd_http_request_add_query (replies, "limit", "200");
+      g_object_set_data_full (G_OBJECT (task), "check", check, (GDestroyNotify) send_check_free);
+      slack_call_async (self, replies, FALSE, cancellable, send_check_cb, g_steal_pointer (&task));
+      return;
+    }
 
   slack_call_async (self, request, FALSE, cancellable, send_cb, g_steal_pointer (&task));
 }
