@@ -472,11 +472,13 @@ test_sync_ui_accounts (void)
   wait_until (foot_synced, foot);
   g_source_remove (heartbeat_source);
 
-  /* Thousands of conversations were fetched and stored meanwhile, on other threads; a
-   * busy machine still delays the UI thread a little, so the bound is generous. */
+  /* Thousands of conversations were fetched and stored meanwhile, on other threads. A
+   * sync on the UI thread would stall it for many seconds; a busy CI machine delays it a
+   * little, so the bound catches the first and not the second. (The figure itself is
+   * for people to read; speed is measured by the benchmarks.) */
   g_test_message ("Longest pause of the UI thread during the first sync: %" G_GINT64_FORMAT " ms",
                   heartbeat.longest / 1000);
-  g_assert_cmpint (heartbeat.longest, <, G_USEC_PER_SEC / 2);
+  g_assert_cmpint (heartbeat.longest, <, 2 * G_USEC_PER_SEC);
 
   row = find_row (list, "Acme Intercom");
   g_assert_cmpstr (row_status (row), ==, "Synced just now");
