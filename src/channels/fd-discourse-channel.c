@@ -13,6 +13,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "fd-discourse-channel.h"
+#include "fd-json.h"
 #include "fd-text.h"
 
 /* How a sync walks a forum
@@ -88,36 +89,8 @@ member (JsonObject *object,
   return object != NULL ? json_object_get_member (object, name) : NULL;
 }
 
-static JsonObject *
-get_object (JsonObject *object,
-            const char *name)
-{
-  JsonNode *node = member (object, name);
 
-  return node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
-}
 
-static JsonArray *
-get_array (JsonObject *object,
-           const char *name)
-{
-  JsonNode *node = member (object, name);
-
-  return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
-}
-
-static const char *
-get_string (JsonObject *object,
-            const char *name)
-{
-  JsonNode *node = member (object, name);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
-      json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-
-  return json_node_get_string (node);
-}
 
 static gboolean
 node_get_int (JsonNode *node,
@@ -186,7 +159,7 @@ static gint64
 get_time (JsonObject *object,
           const char *name)
 {
-  return parse_time (get_string (object, name));
+  return parse_time (fd_json_string (object, name));
 }
 
 static gboolean
@@ -352,7 +325,7 @@ read_ids (JsonObject *object,
   if (!json_object_has_member (object, name))
     return TRUE;
 
-  if ((array = get_array (object, name)) == NULL)
+  if ((array = fd_json_array (object, name)) == NULL)
     return FALSE;
 
   for (guint i = 0; i < json_array_get_length (array); i++)
@@ -376,7 +349,7 @@ read_mark (SyncCursor *cursor,
   ListMark *mark;
 
   if (!JSON_NODE_HOLDS_OBJECT (node) ||
-      (list = get_string ((object = json_node_get_object (node)), "list")) == NULL ||
+      (list = fd_json_string ((object = json_node_get_object (node)), "list")) == NULL ||
       sync_cursor_get_mark (cursor, list) != NULL)
     return FALSE;
 
@@ -396,7 +369,7 @@ read_pass (SyncCursor *cursor,
   gint64 page;
 
   if (pass == NULL ||
-      (list = get_string (pass, "list")) == NULL ||
+      (list = fd_json_string (pass, "list")) == NULL ||
       !get_int (pass, "page", &page) || page < 0 || page > MAX_PAGES ||
       (json_object_has_member (pass, "after") && !get_int (pass, "after", &cursor->after)) ||
       !read_ids (pass, "next_watermark_ids", cursor->next_ids))
@@ -413,7 +386,7 @@ read_pass (SyncCursor *cursor,
 
   if (json_object_has_member (pass, "done"))
     {
-      if ((done = get_array (pass, "done")) == NULL)
+      if ((done = fd_json_array (pass, "done")) == NULL)
         return FALSE;
 
       for (guint i = 0; i < json_array_get_length (done); i++)
@@ -457,14 +430,14 @@ sync_cursor_parse (SyncCursor  *cursor,
   object = json_node_get_object (root);
 
   if (!get_int (object, "version", &version) || version != CURSOR_VERSION ||
-      (marks = get_array (object, "lists")) == NULL)
+      (marks = fd_json_array (object, "lists")) == NULL)
     goto bad;
 
   for (guint i = 0; i < json_array_get_length (marks); i++)
     if (!read_mark (cursor, json_array_get_element (marks, i)))
       goto bad;
 
-  if (json_object_has_member (object, "pass") && !read_pass (cursor, get_object (object, "pass")))
+  if (json_object_has_member (object, "pass") && !read_pass (cursor, fd_json_object (object, "pass")))
     goto bad;
 
   return TRUE;
@@ -577,7 +550,7 @@ collect_categories (JsonArray  *categories,
         continue;
 
       /* Discourse finds a category by its id; the slug only has to look right. */
-      slug = get_string (category, "slug");
+      slug = fd_json_string (category, "slug");
       g_hash_table_replace (slugs, int64_dup (id),
                             g_strdup (slug != NULL && *slug != '\0' &&
                                       strpbrk (slug, "/?#%") == NULL ? slug : "-"));
@@ -585,7 +558,7 @@ collect_categories (JsonArray  *categories,
       if (get_int (category, "parent_category_id", &parent))
         g_hash_table_insert (parents, int64_dup (id), int64_dup (parent));
 
-      if ((sub_ids = get_array (category, "subcategory_ids")) != NULL)
+      if ((sub_ids = fd_json_array (category, "subcategory_ids")) != NULL)
         {
           for (guint j = 0; j < json_array_get_length (sub_ids); j++)
             {
@@ -596,7 +569,7 @@ collect_categories (JsonArray  *categories,
             }
         }
 
-      collect_categories (get_array (category, "subcategory_list"), slugs, parents, depth + 1);
+      collect_categories (fd_json_array (category, "subcategory_list"), slugs, parents, depth + 1);
     }
 }
 
@@ -609,7 +582,7 @@ update_categories (FdDiscourseChannel  *self,
   g_autoptr(GHashTable) slugs = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
   g_autoptr(GHashTable) parents = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
   g_autoptr(GHashTable) allowed = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
-  JsonArray *categories = get_array (get_object (root_object (response), "category_list"), "categories");
+  JsonArray *categories = fd_json_array (fd_json_object (root_object (response), "category_list"), "categories");
   GHashTableIter iter;
   gpointer key;
 
@@ -775,9 +748,9 @@ add_post (FdSyncBatch          *batch,
 {
   FdMessageRecord *message;
   g_autofree char *author_id = NULL;
-  const char *username = get_string (post, "username");
-  const char *cooked = get_string (post, "cooked");
-  const char *name = get_string (post, "name");
+  const char *username = fd_json_string (post, "username");
+  const char *cooked = fd_json_string (post, "cooked");
+  const char *name = fd_json_string (post, "name");
   gint64 post_type = POST_TYPE_REGULAR;
   gint64 created_at;
   gint64 id;
@@ -797,7 +770,7 @@ add_post (FdSyncBatch          *batch,
 
   /* "closed this topic" and the like carry no text of their own; deleted posts are
    * kept only for staff to restore. */
-  if (post_type == POST_TYPE_SMALL_ACTION || get_string (post, "deleted_at") != NULL)
+  if (post_type == POST_TYPE_SMALL_ACTION || fd_json_string (post, "deleted_at") != NULL)
     return;
 
   staff = get_bool (post, "staff") || get_bool (post, "admin") || get_bool (post, "moderator");
@@ -867,7 +840,7 @@ collect_posts (JsonObject *root,
                GPtrArray  *posts,
                GHashTable *seen)
 {
-  JsonArray *array = get_array (get_object (root, "post_stream"), "posts");
+  JsonArray *array = fd_json_array (fd_json_object (root, "post_stream"), "posts");
 
   if (array == NULL)
     return;
@@ -1017,7 +990,7 @@ build_batch (FdDiscourseChannel *self,
         continue;
 
       topic = json_node_get_object (job->topic);
-      title = get_string (topic, "title");
+      title = fd_json_string (topic, "title");
 
       collect_posts (topic, posts, seen);
       for (guint j = 0; j < job->chunks->len; j++)
@@ -1204,7 +1177,7 @@ chunk_cb (GObject      *object,
   response = fd_http_client_send_finish (FD_HTTP_CLIENT (object), result, &error);
   if (response == NULL)
     job_failed (request->task, request->job, error);
-  else if (get_array (get_object (root_object (response), "post_stream"), "posts") == NULL)
+  else if (fd_json_array (fd_json_object (root_object (response), "post_stream"), "posts") == NULL)
     g_debug ("Skipping posts of topic %" G_GINT64_FORMAT ": not a list of posts", request->job->id);
   else
     g_ptr_array_index (request->job->chunks, request->chunk) = json_node_ref (response->json);
@@ -1241,11 +1214,11 @@ topic_cb (GObject      *object,
     }
 
   topic = root_object (response);
-  post_stream = get_object (topic, "post_stream");
-  posts = get_array (post_stream, "posts");
-  stream = get_array (post_stream, "stream");
+  post_stream = fd_json_object (topic, "post_stream");
+  posts = fd_json_array (post_stream, "posts");
+  stream = fd_json_array (post_stream, "stream");
 
-  if (get_string (topic, "title") == NULL || posts == NULL)
+  if (fd_json_string (topic, "title") == NULL || posts == NULL)
     {
       g_debug ("Skipping topic %" G_GINT64_FORMAT ": not the shape of a topic", job->id);
       job->skip = TRUE;
@@ -1445,7 +1418,7 @@ select_topics (FetchData *data,
       if (list_id != 0 && get_int (topic, "category_id", &category) && category != list_id)
         continue;
 
-      if ((archetype = get_string (topic, "archetype")) != NULL && !g_str_equal (archetype, "regular"))
+      if ((archetype = fd_json_string (topic, "archetype")) != NULL && !g_str_equal (archetype, "regular"))
         continue;
 
       /* Unchanged since the last pass. A topic without times is fetched anyway. */
@@ -1482,8 +1455,8 @@ page_cb (GObject      *object,
       return;
     }
 
-  topic_list = get_object (root_object (response), "topic_list");
-  topics = get_array (topic_list, "topics");
+  topic_list = fd_json_object (root_object (response), "topic_list");
+  topics = fd_json_array (topic_list, "topics");
   if (topics == NULL)
     {
       g_task_return_new_error (task, FD_HTTP_ERROR, FD_HTTP_ERROR_BAD_RESPONSE,
@@ -1494,7 +1467,7 @@ page_cb (GObject      *object,
 
   data->page = json_node_ref (response->json);
 
-  more = get_string (topic_list, "more_topics_url");
+  more = fd_json_string (topic_list, "more_topics_url");
   data->last_page = more == NULL || *more == '\0' ||
                     json_array_get_length (topics) == 0 ||
                     data->cursor.page >= MAX_PAGES;
@@ -1741,9 +1714,9 @@ is_recent_own_post (FdDiscourseChannel *self,
 {
   gint64 created_at = get_time (post, "created_at");
 
-  return same_username (get_string (post, "username"), self->api_username) &&
+  return same_username (fd_json_string (post, "username"), self->api_username) &&
          created_at != 0 && created_at >= data->server_now - DUPLICATE_WINDOW_MS &&
-         get_string (post, "deleted_at") == NULL;
+         fd_json_string (post, "deleted_at") == NULL;
 }
 
 static gboolean
@@ -1830,7 +1803,7 @@ candidate_cb (GObject      *object,
     }
   g_clear_error (&error);
 
-  if (response != NULL && (raw = get_string (root_object (response), "raw")) != NULL)
+  if (response != NULL && (raw = fd_json_string (root_object (response), "raw")) != NULL)
     found = raw_matches (data, raw);
   else
     found = candidate->cooked != NULL && cooked_matches (data, candidate->cooked);
@@ -1886,7 +1859,7 @@ check_posts_cb (GObject      *object,
 
   g_array_set_size (data->candidates, 0);
 
-  posts = get_array (get_object (root_object (response), "post_stream"), "posts");
+  posts = fd_json_array (fd_json_object (root_object (response), "post_stream"), "posts");
   for (guint i = 0; posts != NULL && i < json_array_get_length (posts); i++)
     {
       JsonNode *node = json_array_get_element (posts, i);
@@ -1899,7 +1872,7 @@ check_posts_cb (GObject      *object,
           !is_recent_own_post (self, data, post))
         continue;
 
-      if ((raw = get_string (post, "raw")) != NULL)
+      if ((raw = fd_json_string (post, "raw")) != NULL)
         {
           if (raw_matches (data, raw))
             {
@@ -1911,7 +1884,7 @@ check_posts_cb (GObject      *object,
 
       /* Discourse sends the source only when asked; a server that did not is asked
        * again, post by post. */
-      candidate.cooked = g_strdup (get_string (post, "cooked"));
+      candidate.cooked = g_strdup (fd_json_string (post, "cooked"));
       g_array_append_val (data->candidates, candidate);
     }
 
@@ -1955,9 +1928,9 @@ check_topic_cb (GObject      *object,
         data->server_now = date_time_to_ms (server_date) + 1000;
     }
 
-  post_stream = get_object (root_object (response), "post_stream");
-  stream = get_array (post_stream, "stream");
-  posts = get_array (post_stream, "posts");
+  post_stream = fd_json_object (root_object (response), "post_stream");
+  stream = fd_json_array (post_stream, "stream");
+  posts = fd_json_array (post_stream, "posts");
   if (stream == NULL && posts == NULL)
     {
       g_task_return_new_error (task, FD_HTTP_ERROR, FD_HTTP_ERROR_BAD_RESPONSE,

@@ -13,6 +13,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "fd-intercom-channel.h"
+#include "fd-json.h"
 #include "fd-text.h"
 
 /* The version whose shapes this file reads (../shared/specs/intercom-openapi-2.16.yaml). */
@@ -51,35 +52,8 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (FdIntercomChannel, fd_intercom_channel, G_TYPE_OB
 
 /* JSON that may have any shape: every reader checks the type first. */
 
-static JsonObject *
-member_object (JsonObject *object,
-               const char *name)
-{
-  JsonNode *node = object != NULL ? json_object_get_member (object, name) : NULL;
 
-  return node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
-}
 
-static JsonArray *
-member_array (JsonObject *object,
-              const char *name)
-{
-  JsonNode *node = object != NULL ? json_object_get_member (object, name) : NULL;
-
-  return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
-}
-
-static const char *
-member_string (JsonObject *object,
-               const char *name)
-{
-  JsonNode *node = object != NULL ? json_object_get_member (object, name) : NULL;
-
-  if (node != NULL && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
-    return json_node_get_string (node);
-
-  return NULL;
-}
 
 static gboolean
 member_int (JsonObject *object,
@@ -372,7 +346,7 @@ cursor_parse (const char  *text,
   if (!member_int (object, "v", &version) || version != CURSOR_VERSION)
     goto bad;
 
-  phase = member_string (object, "phase");
+  phase = fd_json_string (object, "phase");
   for (guint i = 0; phase != NULL && i < G_N_ELEMENTS (phase_names); i++)
     {
       if (g_str_equal (phase, phase_names[i]))
@@ -384,7 +358,7 @@ cursor_parse (const char  *text,
   if (!known)
     goto bad;
 
-  cursor->after = g_strdup (member_string (object, "after"));
+  cursor->after = g_strdup (fd_json_string (object, "after"));
   member_int (object, "page", &cursor->page);
   member_int (object, "companies_at", &cursor->companies_at);
   member_int (object, "contacts_since", &cursor->contacts_since);
@@ -394,7 +368,7 @@ cursor_parse (const char  *text,
   cursor->full_round = member_bool (object, "full_round");
   cursor->contacts_by_list = member_bool (object, "contacts_by_list");
 
-  if ((seen = member_object (object, "seen")) != NULL)
+  if ((seen = fd_json_object (object, "seen")) != NULL)
     {
       g_autoptr(GList) members = json_object_get_members (seen);
 
@@ -487,8 +461,8 @@ search_body (gint64      since,
 static const char *
 next_starting_after (JsonObject *root)
 {
-  JsonObject *next = member_object (member_object (root, "pages"), "next");
-  const char *after = member_string (next, "starting_after");
+  JsonObject *next = fd_json_object (fd_json_object (root, "pages"), "next");
+  const char *after = fd_json_string (next, "starting_after");
 
   return after != NULL && *after != '\0' ? after : NULL;
 }
@@ -560,8 +534,8 @@ add_agent (BatchBuilder *b,
       agent->external_id = g_strdup (id);
       g_hash_table_insert (b->agents, g_steal_pointer (&id), agent);
     }
-  take_if_unset (&agent->name, member_string (admin, "name"));
-  take_if_unset (&agent->email, member_string (admin, "email"));
+  take_if_unset (&agent->name, fd_json_string (admin, "name"));
+  take_if_unset (&agent->email, fd_json_string (admin, "email"));
 }
 
 static void
@@ -583,8 +557,8 @@ add_organisation (BatchBuilder *b,
    * refer to companies by Intercom's id only. */
   org = fd_sync_batch_add_organisation (b->batch);
   org->external_id = g_strdup (id);
-  org->name = g_strdup (member_string (company, "name"));
-  org->plan = g_strdup (member_string (member_object (company, "plan"), "name"));
+  org->name = g_strdup (fd_json_string (company, "name"));
+  org->plan = g_strdup (fd_json_string (fd_json_object (company, "plan"), "name"));
   if (org->plan != NULL && *org->plan == '\0')
     g_clear_pointer (&org->plan, g_free);
   g_hash_table_add (b->orgs, g_steal_pointer (&id));
@@ -611,7 +585,7 @@ add_contact (BatchBuilder *b,
              JsonObject   *contact)
 {
   g_autofree char *id = member_id (contact, "id");
-  JsonArray *companies = member_array (member_object (contact, "companies"), "data");
+  JsonArray *companies = fd_json_array (fd_json_object (contact, "companies"), "data");
   FdContactRecord *record;
   gint64 created_at;
 
@@ -622,8 +596,8 @@ add_contact (BatchBuilder *b,
     }
 
   record = lookup_or_add_contact (b, id);
-  take_if_unset (&record->name, member_string (contact, "name"));
-  take_if_unset (&record->email, member_string (contact, "email"));
+  take_if_unset (&record->name, fd_json_string (contact, "name"));
+  take_if_unset (&record->email, fd_json_string (contact, "email"));
   if (member_int (contact, "created_at", &created_at))
     record->created_at = seconds_to_ms (created_at);
 
@@ -650,8 +624,8 @@ add_contact_reference (BatchBuilder *b,
     return;
 
   record = lookup_or_add_contact (b, id);
-  take_if_unset (&record->name, member_string (author, "name"));
-  take_if_unset (&record->email, member_string (author, "email"));
+  take_if_unset (&record->name, fd_json_string (author, "name"));
+  take_if_unset (&record->email, fd_json_string (author, "email"));
 }
 
 static const char *
@@ -685,9 +659,9 @@ add_attachments (FdMessageRecord *message,
 
       object = json_node_get_object (node);
       attachment = fd_message_record_add_attachment (message);
-      attachment->name = g_strdup (member_string (object, "name"));
-      attachment->url = g_strdup (member_string (object, "url"));
-      attachment->content_type = g_strdup (member_string (object, "content_type"));
+      attachment->name = g_strdup (fd_json_string (object, "name"));
+      attachment->url = g_strdup (fd_json_string (object, "url"));
+      attachment->content_type = g_strdup (fd_json_string (object, "content_type"));
       if (member_int (object, "filesize", &size))
         attachment->size = MAX (size, 0);
     }
@@ -703,12 +677,12 @@ add_message (BatchBuilder         *b,
              gint64                created_at)
 {
   FdMessageRecord *message = fd_conversation_record_add_message (conversation);
-  const char *kind = author_kind (member_string (author, "type"));
+  const char *kind = author_kind (fd_json_string (author, "type"));
 
   message->external_id = external_id;
   message->author_kind = kind;
   message->author_external_id = member_id (author, "id");
-  message->author_name = g_strdup (member_string (author, "name"));
+  message->author_name = g_strdup (fd_json_string (author, "name"));
   message->body = fd_text_from_html (html);
   message->created_at = seconds_to_ms (created_at);
 
@@ -763,7 +737,7 @@ map_priority (const char *priority)
 static char **
 read_tags (JsonObject *conversation)
 {
-  JsonArray *tags = member_array (member_object (conversation, "tags"), "tags");
+  JsonArray *tags = fd_json_array (fd_json_object (conversation, "tags"), "tags");
   g_autoptr(GStrvBuilder) names = NULL;
 
   if (tags == NULL)
@@ -774,7 +748,7 @@ read_tags (JsonObject *conversation)
     {
       JsonNode *node = json_array_get_element (tags, i);
       const char *name = JSON_NODE_HOLDS_OBJECT (node)
-        ? member_string (json_node_get_object (node), "name") : NULL;
+        ? fd_json_string (json_node_get_object (node), "name") : NULL;
 
       if (name != NULL && *name != '\0')
         g_strv_builder_add (names, name);
@@ -786,8 +760,8 @@ read_tags (JsonObject *conversation)
 static gboolean
 is_email (JsonObject *source)
 {
-  return g_strcmp0 (member_string (source, "type"), "email") == 0 ||
-         g_strcmp0 (member_string (source, "delivered_as"), "email") == 0;
+  return g_strcmp0 (fd_json_string (source, "type"), "email") == 0 ||
+         g_strcmp0 (fd_json_string (source, "delivered_as"), "email") == 0;
 }
 
 /* Maps one conversation (as retrieved, with its parts) into the batch. Returns FALSE
@@ -797,10 +771,10 @@ add_conversation (BatchBuilder *b,
                   JsonObject   *conversation)
 {
   g_autofree char *id = member_id (conversation, "id");
-  JsonObject *source = member_object (conversation, "source");
-  JsonObject *company = member_object (conversation, "company");
-  JsonArray *contacts = member_array (member_object (conversation, "contacts"), "contacts");
-  JsonArray *parts = member_array (member_object (conversation, "conversation_parts"),
+  JsonObject *source = fd_json_object (conversation, "source");
+  JsonObject *company = fd_json_object (conversation, "company");
+  JsonArray *contacts = fd_json_array (fd_json_object (conversation, "contacts"), "contacts");
+  JsonArray *parts = fd_json_array (fd_json_object (conversation, "conversation_parts"),
                                    "conversation_parts");
   FdConversationRecord *record;
   g_autofree char *assignee = NULL;
@@ -817,9 +791,9 @@ add_conversation (BatchBuilder *b,
   record->external_id = g_strdup (id);
   record->channel = is_email (source) ? "email" : "chat";
 
-  subject = member_string (conversation, "title");
+  subject = fd_json_string (conversation, "title");
   if (subject == NULL || *subject == '\0')
-    subject = member_string (source, "subject");
+    subject = fd_json_string (source, "subject");
   record->subject = nonempty_text (fd_text_from_html (subject));
 
   if (company != NULL)
@@ -839,8 +813,8 @@ add_conversation (BatchBuilder *b,
   /* Known from the contacts phase, or else new since: either way it exists after this. */
   add_contact_reference (b, record->contact_external_id, NULL);
 
-  record->status = map_state (member_string (conversation, "state"));
-  record->priority = map_priority (member_string (conversation, "priority"));
+  record->status = map_state (fd_json_string (conversation, "state"));
+  record->priority = map_priority (fd_json_string (conversation, "priority"));
 
   /* 0 or null: unassigned. Intercom always says, so an absent member is unknown. */
   record->assignee_known = json_object_has_member (conversation, "admin_assignee_id");
@@ -860,8 +834,8 @@ add_conversation (BatchBuilder *b,
   /* The message that opened the conversation, then every part that says something. */
   if (source != NULL)
     {
-      const char *body = member_string (source, "body");
-      JsonArray *attachments = member_array (source, "attachments");
+      const char *body = fd_json_string (source, "body");
+      JsonArray *attachments = fd_json_array (source, "attachments");
 
       /* The source has no time of its own: it is when the conversation began. */
       if ((body != NULL && *body != '\0') ||
@@ -870,7 +844,7 @@ add_conversation (BatchBuilder *b,
           FdMessageRecord *message;
 
           message = add_message (b, record, message_external_id (id, "source"),
-                                 member_object (source, "author"), body,
+                                 fd_json_object (source, "author"), body,
                                  record->created_at / 1000);
           add_attachments (message, attachments);
         }
@@ -901,9 +875,9 @@ add_conversation (BatchBuilder *b,
           continue;
         }
 
-      part_type = member_string (part, "part_type");
-      body = member_string (part, "body");
-      attachments = member_array (part, "attachments");
+      part_type = fd_json_string (part, "part_type");
+      body = fd_json_string (part, "body");
+      attachments = fd_json_array (part, "attachments");
       is_note = g_strcmp0 (part_type, "note") == 0;
 
       /* Comments and notes are messages; so is anything else that carries words or files
@@ -916,7 +890,7 @@ add_conversation (BatchBuilder *b,
 
       member_int (part, "created_at", &created_at);
       message = add_message (b, record, message_external_id (id, part_id),
-                             member_object (part, "author"), body, created_at);
+                             fd_json_object (part, "author"), body, created_at);
       message->is_note = is_note;
       add_attachments (message, attachments);
     }
@@ -992,7 +966,7 @@ fetch_admins_cb (GObject      *object,
       return;
     }
 
-  if ((admins = member_array (response_object (response), "admins")) == NULL)
+  if ((admins = fd_json_array (response_object (response), "admins")) == NULL)
     {
       set_bad_response (&error, "GET /admins has no admins");
       g_task_return_error (task, g_steal_pointer (&error));
@@ -1043,7 +1017,7 @@ fetch_companies_cb (GObject      *object,
     }
 
   root = response_object (response);
-  if ((companies = member_array (root, "data")) == NULL)
+  if ((companies = fd_json_array (root, "data")) == NULL)
     {
       set_bad_response (&error, "GET /companies has no data");
       g_task_return_error (task, g_steal_pointer (&error));
@@ -1060,7 +1034,7 @@ fetch_companies_cb (GObject      *object,
         g_debug ("skipping a company that is not an object");
     }
 
-  member_int (member_object (root, "pages"), "total_pages", &total_pages);
+  member_int (fd_json_object (root, "pages"), "total_pages", &total_pages);
   if (json_array_get_length (companies) > 0 && data->cursor->page < total_pages)
     data->cursor->page++;
   else
@@ -1105,7 +1079,7 @@ fetch_contacts_cb (GObject      *object,
     }
 
   root = response_object (response);
-  if ((contacts = member_array (root, "data")) == NULL)
+  if ((contacts = fd_json_array (root, "data")) == NULL)
     {
       set_bad_response (&error, "the contacts answer has no data");
       g_task_return_error (task, g_steal_pointer (&error));
@@ -1280,7 +1254,7 @@ fetch_conversations_cb (GObject      *object,
     }
 
   root = response_object (response);
-  if ((conversations = member_array (root, "conversations")) == NULL)
+  if ((conversations = fd_json_array (root, "conversations")) == NULL)
     {
       set_bad_response (&error, "POST /conversations/search has no conversations");
       g_task_return_error (task, g_steal_pointer (&error));
@@ -1577,7 +1551,7 @@ find_created_part (JsonObject *conversation,
                    const char *message_type,
                    const char *admin_id)
 {
-  JsonArray *parts = member_array (member_object (conversation, "conversation_parts"),
+  JsonArray *parts = fd_json_array (fd_json_object (conversation, "conversation_parts"),
                                    "conversation_parts");
   char *fallback = NULL;
 
@@ -1592,11 +1566,11 @@ find_created_part (JsonObject *conversation,
         continue;
 
       part = json_node_get_object (node);
-      author = member_object (part, "author");
+      author = fd_json_object (part, "author");
       author_id = member_id (author, "id");
 
-      if (g_strcmp0 (member_string (part, "part_type"), message_type) != 0 ||
-          g_strcmp0 (member_string (author, "type"), "admin") != 0)
+      if (g_strcmp0 (fd_json_string (part, "part_type"), message_type) != 0 ||
+          g_strcmp0 (fd_json_string (author, "type"), "admin") != 0)
         continue;
 
       if (admin_id == NULL || g_strcmp0 (author_id, admin_id) == 0)
@@ -1775,7 +1749,7 @@ list_tags_cb (GObject      *object,
       return;
     }
 
-  if ((tags = member_array (response_object (response), "data")) == NULL)
+  if ((tags = fd_json_array (response_object (response), "data")) == NULL)
     {
       set_bad_response (&error, "GET /tags has no data");
       g_task_return_error (task, g_steal_pointer (&error));
@@ -1787,7 +1761,7 @@ list_tags_cb (GObject      *object,
     {
       JsonNode *node = json_array_get_element (tags, i);
       JsonObject *tag = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
-      const char *name = member_string (tag, "name");
+      const char *name = fd_json_string (tag, "name");
       g_autofree char *a = name != NULL ? g_utf8_casefold (name, -1) : NULL;
       g_autofree char *b = g_utf8_casefold (data->item->tag, -1);
 

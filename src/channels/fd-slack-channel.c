@@ -14,6 +14,7 @@
 
 #include "fd-log.h"
 #include "fd-slack-channel.h"
+#include "fd-json.h"
 #include "fd-text.h"
 
 /* How Slack maps onto Frontdesk:
@@ -118,43 +119,8 @@ source_clear (GSource **source)
     }
 }
 
-static const char *
-get_string (JsonObject *object,
-            const char *member)
-{
-  JsonNode *node;
 
-  if (object == NULL || (node = json_object_get_member (object, member)) == NULL)
-    return NULL;
-  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
 
-  return json_node_get_string (node);
-}
-
-static JsonObject *
-get_object (JsonObject *object,
-            const char *member)
-{
-  JsonNode *node;
-
-  if (object == NULL || (node = json_object_get_member (object, member)) == NULL)
-    return NULL;
-
-  return JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
-}
-
-static JsonArray *
-get_array (JsonObject *object,
-           const char *member)
-{
-  JsonNode *node;
-
-  if (object == NULL || (node = json_object_get_member (object, member)) == NULL)
-    return NULL;
-
-  return JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
-}
 
 static gint64
 get_int (JsonObject *object,
@@ -400,14 +366,14 @@ slack_user_unref (SlackUser *user)
 static SlackUser *
 slack_user_new_from_json (JsonObject *object)
 {
-  JsonObject *profile = get_object (object, "profile");
-  const char *id = get_string (object, "id");
+  JsonObject *profile = fd_json_object (object, "profile");
+  const char *id = fd_json_string (object, "id");
   const char *name = NULL;
   const char *candidates[] = {
-    get_string (profile, "real_name"),
-    get_string (object, "real_name"),
-    get_string (profile, "display_name"),
-    get_string (object, "name"),
+    fd_json_string (profile, "real_name"),
+    fd_json_string (object, "real_name"),
+    fd_json_string (profile, "display_name"),
+    fd_json_string (object, "name"),
   };
   SlackUser *user;
 
@@ -420,9 +386,9 @@ slack_user_new_from_json (JsonObject *object)
 
   user = g_rc_box_new0 (SlackUser);
   user->id = g_strdup (id);
-  user->team_id = g_strdup (get_string (object, "team_id"));
+  user->team_id = g_strdup (fd_json_string (object, "team_id"));
   user->name = g_strdup (name != NULL ? name : id);
-  user->email = g_strdup (get_string (profile, "email"));
+  user->email = g_strdup (fd_json_string (profile, "email"));
   user->is_bot = get_bool (object, "is_bot", FALSE) || g_str_equal (id, "USLACKBOT");
   if (user->email != NULL && user->email[0] == '\0')
     g_clear_pointer (&user->email, g_free);
@@ -474,7 +440,7 @@ slack_error_new (const char *code,
 
   if (g_strcmp0 (code, "missing_scope") == 0)
     {
-      const char *needed = get_string (root, "needed");
+      const char *needed = fd_json_string (root, "needed");
 
       if (needed != NULL && needed[0] != '\0')
         return g_error_new (FD_HTTP_ERROR, FD_HTTP_ERROR_UNAUTHORIZED,
@@ -531,10 +497,10 @@ slack_error_new (const char *code,
     return g_error_new (FD_HTTP_ERROR, FD_HTTP_ERROR_SERVER,
                         _("Slack is having trouble right now. Frontdesk will try again later."));
 
-  metadata = get_object (root, "response_metadata");
+  metadata = fd_json_object (root, "response_metadata");
   if (metadata != NULL)
     {
-      JsonArray *messages = get_array (metadata, "messages");
+      JsonArray *messages = fd_json_array (metadata, "messages");
 
       if (messages != NULL && json_array_get_length (messages) > 0)
         g_debug ("Slack said: %s",
@@ -580,7 +546,7 @@ slack_call_cb (GObject      *object,
 
   if (!json_node_get_boolean (ok))
     {
-      g_task_return_error (task, slack_error_new (get_string (root, "error"), root, app_token));
+      g_task_return_error (task, slack_error_new (fd_json_string (root, "error"), root, app_token));
       return;
     }
 
@@ -817,7 +783,7 @@ resolve_users_step (gpointer  item,
       return request;
     }
 
-  user = slack_user_new_from_json (get_object (node_object (answer), "user"));
+  user = slack_user_new_from_json (fd_json_object (node_object (answer), "user"));
   if (user != NULL)
     {
       user_table_add (resolve->cache, id, user);
@@ -906,8 +872,8 @@ static void
 collect_user_ids (JsonObject *message,
                   GHashTable *ids)
 {
-  const char *user = get_string (message, "user");
-  const char *text = get_string (message, "text");
+  const char *user = fd_json_string (message, "user");
+  const char *text = fd_json_string (message, "text");
 
   if (user != NULL && user[0] != '\0')
     g_hash_table_add (ids, g_strdup (user));
@@ -953,9 +919,9 @@ classify_author (FdSlackChannel *self,
                  JsonObject     *message,
                  SlackUser      *user)
 {
-  const char *user_id = get_string (message, "user");
-  const char *bot_id = get_string (message, "bot_id");
-  const char *subtype = get_string (message, "subtype");
+  const char *user_id = fd_json_string (message, "user");
+  const char *bot_id = fd_json_string (message, "bot_id");
+  const char *subtype = fd_json_string (message, "subtype");
   const char *team;
 
   if (!is_conversation_subtype (subtype))
@@ -979,9 +945,9 @@ classify_author (FdSlackChannel *self,
 
   team = user != NULL && user->team_id != NULL ? user->team_id : NULL;
   if (team == NULL)
-    team = get_string (message, "user_team");
+    team = fd_json_string (message, "user_team");
   if (team == NULL)
-    team = get_string (message, "team");
+    team = fd_json_string (message, "team");
 
   if (team != NULL && g_strcmp0 (team, self->team_id) == 0)
     return AUTHOR_AGENT;
@@ -1056,14 +1022,14 @@ static char *
 message_author_name (JsonObject *message,
                      SlackUser  *user)
 {
-  JsonObject *bot_profile = get_object (message, "bot_profile");
+  JsonObject *bot_profile = fd_json_object (message, "bot_profile");
   const char *name;
 
   if (user != NULL)
     return g_strdup (user->name);
-  if ((name = get_string (message, "username")) != NULL)
+  if ((name = fd_json_string (message, "username")) != NULL)
     return g_strdup (name);
-  if ((name = get_string (bot_profile, "name")) != NULL)
+  if ((name = fd_json_string (bot_profile, "name")) != NULL)
     return g_strdup (name);
 
   return NULL;
@@ -1073,7 +1039,7 @@ static void
 add_attachments (FdMessageRecord *record,
                  JsonObject      *message)
 {
-  JsonArray *files = get_array (message, "files");
+  JsonArray *files = fd_json_array (message, "files");
 
   for (guint i = 0; files != NULL && i < json_array_get_length (files); i++)
     {
@@ -1081,17 +1047,17 @@ add_attachments (FdMessageRecord *record,
       FdAttachmentRecord *attachment;
       const char *url;
 
-      if (file == NULL || get_string (file, "name") == NULL)
+      if (file == NULL || fd_json_string (file, "name") == NULL)
         continue;
 
-      url = get_string (file, "url_private");
+      url = fd_json_string (file, "url_private");
       if (url == NULL)
-        url = get_string (file, "permalink");
+        url = fd_json_string (file, "permalink");
 
       attachment = fd_message_record_add_attachment (record);
-      attachment->name = g_strdup (get_string (file, "name"));
+      attachment->name = g_strdup (fd_json_string (file, "name"));
       attachment->size = get_int (file, "size");
-      attachment->content_type = g_strdup (get_string (file, "mimetype"));
+      attachment->content_type = g_strdup (fd_json_string (file, "mimetype"));
       attachment->url = g_strdup (url);
     }
 }
@@ -1116,8 +1082,8 @@ builder_add_thread (BatchBuilder   *builder,
   for (guint i = 0; i < messages->len; i++)
     {
       JsonObject *message = g_ptr_array_index (messages, i);
-      const char *ts = get_string (message, "ts");
-      const char *user_id = get_string (message, "user");
+      const char *ts = fd_json_string (message, "ts");
+      const char *user_id = fd_json_string (message, "user");
       SlackUser *user = user_id != NULL ? g_hash_table_lookup (builder->users, user_id) : NULL;
       AuthorKind kind = classify_author (self, message, user);
       FdMessageRecord *record;
@@ -1140,7 +1106,7 @@ builder_add_thread (BatchBuilder   *builder,
       record = fd_conversation_record_add_message (conversation);
       record->external_id = g_strdup_printf ("%s:%s", channel_id, ts);
       record->author_name = message_author_name (message, user);
-      record->body = fd_text_from_slack_mrkdwn (get_string (message, "text") ?: "",
+      record->body = fd_text_from_slack_mrkdwn (fd_json_string (message, "text") ?: "",
                                                 lookup_user_name, builder->users);
       record->created_at = usec / 1000;
       add_attachments (record, message);
@@ -1252,7 +1218,7 @@ list_channels_cb (GObject      *object,
     }
 
   root = node_object (answer);
-  channels = get_array (root, "channels");
+  channels = fd_json_array (root, "channels");
   if (channels == NULL)
     {
       g_task_return_new_error (task, FD_HTTP_ERROR, FD_HTTP_ERROR_BAD_RESPONSE,
@@ -1267,19 +1233,19 @@ list_channels_cb (GObject      *object,
       ChannelState *state;
 
       /* Slack Connect channels only, and only those the bot can read. */
-      if (get_string (channel, "id") == NULL ||
+      if (fd_json_string (channel, "id") == NULL ||
           !get_bool (channel, "is_ext_shared", FALSE) ||
           get_bool (channel, "is_archived", FALSE) ||
           !get_bool (channel, "is_member", TRUE))
         continue;
 
       state = g_new0 (ChannelState, 1);
-      state->id = g_strdup (get_string (channel, "id"));
-      state->name = g_strdup (get_string (channel, "name"));
+      state->id = g_strdup (fd_json_string (channel, "id"));
+      state->name = g_strdup (fd_json_string (channel, "name"));
       g_ptr_array_add (list->channels, state);
     }
 
-  next = get_string (get_object (root, "response_metadata"), "next_cursor");
+  next = fd_json_string (fd_json_object (root, "response_metadata"), "next_cursor");
   /* A cursor that comes back unchanged would page forever: that list is complete. */
   if (g_strcmp0 (next, list->page) == 0)
     next = NULL;
@@ -1350,7 +1316,7 @@ store_auth (FdSlackChannel  *self,
             GError         **error)
 {
   JsonObject *root = node_object (answer);
-  const char *team_id = get_string (root, "team_id");
+  const char *team_id = fd_json_string (root, "team_id");
 
   if (team_id == NULL)
     {
@@ -1363,9 +1329,9 @@ store_auth (FdSlackChannel  *self,
   g_free (self->team_id);
   self->team_id = g_strdup (team_id);
   g_free (self->bot_user_id);
-  self->bot_user_id = g_strdup (get_string (root, "user_id"));
+  self->bot_user_id = g_strdup (fd_json_string (root, "user_id"));
   g_free (self->bot_id);
-  self->bot_id = g_strdup (get_string (root, "bot_id"));
+  self->bot_id = g_strdup (fd_json_string (root, "bot_id"));
 
   return TRUE;
 }
@@ -1425,7 +1391,7 @@ parse_ts_member (JsonObject *object,
       return TRUE;
     }
 
-  text = get_string (object, member);
+  text = fd_json_string (object, member);
   *usec = ts_to_usec (text);
   return *usec >= 0;
 }
@@ -1446,7 +1412,7 @@ sync_state_parse (const char  *cursor,
   if (!json_parser_load_from_data (parser, cursor, -1, NULL) ||
       (root = node_object (json_parser_get_root (parser))) == NULL ||
       get_int (root, "v") != CURSOR_VERSION ||
-      (channels = get_array (root, "channels")) == NULL)
+      (channels = fd_json_array (root, "channels")) == NULL)
     goto bad;
 
   for (guint i = 0; i < json_array_get_length (channels); i++)
@@ -1454,12 +1420,12 @@ sync_state_parse (const char  *cursor,
       JsonObject *object = node_object (json_array_get_element (channels, i));
       ChannelState *channel;
 
-      if (object == NULL || get_string (object, "id") == NULL)
+      if (object == NULL || fd_json_string (object, "id") == NULL)
         goto bad;
 
       channel = g_new0 (ChannelState, 1);
-      channel->id = g_strdup (get_string (object, "id"));
-      channel->name = g_strdup (get_string (object, "name"));
+      channel->id = g_strdup (fd_json_string (object, "id"));
+      channel->name = g_strdup (fd_json_string (object, "name"));
       g_ptr_array_add (state->channels, channel);
 
       if (!parse_ts_member (object, "wm", &channel->wm) ||
@@ -1467,7 +1433,7 @@ sync_state_parse (const char  *cursor,
         goto bad;
     }
 
-  if ((run = get_object (root, "run")) != NULL)
+  if ((run = fd_json_object (root, "run")) != NULL)
     {
       gint64 index = get_int (run, "i");
 
@@ -1479,7 +1445,7 @@ sync_state_parse (const char  *cursor,
 
       state->running = TRUE;
       state->index = index;
-      state->page = g_strdup (get_string (run, "page"));
+      state->page = g_strdup (fd_json_string (run, "page"));
       if (state->next_watch == 0)
         state->next_watch = G_MAXINT64;
     }
@@ -1630,7 +1596,7 @@ thread_new (const char *channel_id,
   Thread *thread = g_new0 (Thread, 1);
 
   thread->channel_id = g_strdup (channel_id);
-  thread->thread_ts = g_strdup (get_string (node_object (parent), "ts"));
+  thread->thread_ts = g_strdup (fd_json_string (node_object (parent), "ts"));
   thread->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
   g_ptr_array_add (thread->messages, json_node_ref (parent));
   return thread;
@@ -1647,13 +1613,13 @@ replies_step (gpointer  item,
   if (answer != NULL)
     {
       JsonObject *root = node_object (answer);
-      JsonArray *messages = get_array (root, "messages");
-      const char *next = get_string (get_object (root, "response_metadata"), "next_cursor");
+      JsonArray *messages = fd_json_array (root, "messages");
+      const char *next = fd_json_string (fd_json_object (root, "response_metadata"), "next_cursor");
 
       for (guint i = 0; messages != NULL && i < json_array_get_length (messages); i++)
         {
           JsonNode *message = json_array_get_element (messages, i);
-          const char *ts = get_string (node_object (message), "ts");
+          const char *ts = fd_json_string (node_object (message), "ts");
 
           if (ts == NULL)
             continue;
@@ -1776,7 +1742,7 @@ fetch_users_cb (GObject      *object,
       parent = node_object (g_ptr_array_index (thread->messages, 0));
       has_replies = thread->messages->len > 1 || get_int (parent, "reply_count") > 0;
       kind = classify_author (self, parent,
-                              g_hash_table_lookup (users, get_string (parent, "user") ?: ""));
+                              g_hash_table_lookup (users, fd_json_string (parent, "user") ?: ""));
 
       /* A top-level message with no replies is a conversation only when a customer
        * wrote it; an agent's announcement is not. */
@@ -1884,7 +1850,7 @@ fetch_history_cb (GObject      *object,
     }
 
   root = node_object (answer);
-  messages = get_array (root, "messages");
+  messages = fd_json_array (root, "messages");
   if (messages == NULL)
     {
       g_task_return_new_error (task, FD_HTTP_ERROR, FD_HTTP_ERROR_BAD_RESPONSE,
@@ -1901,8 +1867,8 @@ fetch_history_cb (GObject      *object,
     {
       JsonObject *message = node_object (json_array_get_element (messages, i));
 
-      state->next_wm = MAX (state->next_wm, ts_to_usec (get_string (message, "ts")));
-      state->next_wm = MAX (state->next_wm, ts_to_usec (get_string (message, "latest_reply")));
+      state->next_wm = MAX (state->next_wm, ts_to_usec (fd_json_string (message, "ts")));
+      state->next_wm = MAX (state->next_wm, ts_to_usec (fd_json_string (message, "latest_reply")));
     }
 
   /* Oldest first, the order conversations are stored in. */
@@ -1910,10 +1876,10 @@ fetch_history_cb (GObject      *object,
     {
       JsonNode *node = json_array_get_element (messages, i);
       JsonObject *message = node_object (node);
-      const char *ts = get_string (message, "ts");
-      const char *thread_ts = get_string (message, "thread_ts");
+      const char *ts = fd_json_string (message, "ts");
+      const char *thread_ts = fd_json_string (message, "thread_ts");
       gint64 usec = ts_to_usec (ts);
-      gint64 latest = ts_to_usec (get_string (message, "latest_reply"));
+      gint64 latest = ts_to_usec (fd_json_string (message, "latest_reply"));
       gint64 activity = MAX (usec, latest);
       Thread *thread;
 
@@ -1923,7 +1889,7 @@ fetch_history_cb (GObject      *object,
       /* A reply shown in the channel too: it comes with its thread. */
       if (thread_ts != NULL && g_strcmp0 (thread_ts, ts) != 0)
         continue;
-      if (!is_conversation_subtype (get_string (message, "subtype")))
+      if (!is_conversation_subtype (fd_json_string (message, "subtype")))
         continue;
 
       if (activity >= state->next_wm - WATCH_WINDOW_USEC)
@@ -1940,7 +1906,7 @@ fetch_history_cb (GObject      *object,
         g_ptr_array_add (to_fetch, thread);
     }
 
-  next = get_string (get_object (root, "response_metadata"), "next_cursor");
+  next = fd_json_string (fd_json_object (root, "response_metadata"), "next_cursor");
   if (get_bool (root, "has_more", FALSE) && next != NULL && next[0] != '\0' &&
       g_strcmp0 (next, op->state->page) != 0)
     op->next_page = g_strdup (next);
@@ -2143,10 +2109,10 @@ send_cb (GObject      *object,
     }
 
   root = node_object (answer);
-  channel = get_string (root, "channel");
-  ts = get_string (root, "ts");
+  channel = fd_json_string (root, "channel");
+  ts = fd_json_string (root, "ts");
   if (ts == NULL)
-    ts = get_string (get_object (root, "message"), "ts");
+    ts = fd_json_string (fd_json_object (root, "message"), "ts");
   if (channel == NULL)
     channel = g_task_get_task_data (task);
 
@@ -2202,19 +2168,19 @@ send_check_cb (GObject      *object,
       return;
     }
 
-  messages = get_array (node_object (answer), "messages");
+  messages = fd_json_array (node_object (answer), "messages");
   for (guint i = 0; messages != NULL && i < json_array_get_length (messages); i++)
     {
       JsonObject *message = node_object (json_array_get_element (messages, i));
-      const char *ts = get_string (message, "ts");
-      gboolean ours = (self->bot_id != NULL && g_strcmp0 (get_string (message, "bot_id"), self->bot_id) == 0) ||
-                      (self->bot_user_id != NULL && g_strcmp0 (get_string (message, "user"), self->bot_user_id) == 0);
+      const char *ts = fd_json_string (message, "ts");
+      gboolean ours = (self->bot_id != NULL && g_strcmp0 (fd_json_string (message, "bot_id"), self->bot_id) == 0) ||
+                      (self->bot_user_id != NULL && g_strcmp0 (fd_json_string (message, "user"), self->bot_user_id) == 0);
 
       if (ts == NULL)
         continue;
 
-      if ((check->key != NULL && g_strcmp0 (get_string (message, "client_msg_id"), check->key) == 0) ||
-          (ours && g_strcmp0 (get_string (message, "text"), check->text) == 0))
+      if ((check->key != NULL && g_strcmp0 (fd_json_string (message, "client_msg_id"), check->key) == 0) ||
+          (ours && g_strcmp0 (fd_json_string (message, "text"), check->text) == 0))
         {
           g_debug ("Slack: the reply was already posted as %s", ts);
           g_task_return_pointer (task, g_strdup_printf ("%s:%s", channel_id, ts), g_free);
@@ -2541,8 +2507,8 @@ ws_message_cb (SoupWebsocketConnection *ws,
       return;
     }
 
-  kind = get_string (root, "type");
-  envelope_id = get_string (root, "envelope_id");
+  kind = fd_json_string (root, "type");
+  envelope_id = fd_json_string (root, "envelope_id");
 
   /* Acknowledge first: Slack resends what is not acknowledged within a few seconds,
    * however long handling takes. */
@@ -2560,7 +2526,7 @@ ws_message_cb (SoupWebsocketConnection *ws,
   if (g_strcmp0 (kind, "disconnect") == 0)
     {
       g_debug ("Socket Mode: Slack asked to reconnect (%s)",
-               get_string (root, "reason") ?: "no reason");
+               fd_json_string (root, "reason") ?: "no reason");
       live_schedule_reconnect (self, FALSE, NULL);
       return;
     }
@@ -2568,12 +2534,12 @@ ws_message_cb (SoupWebsocketConnection *ws,
   if (g_strcmp0 (kind, "events_api") != 0)
     return;
 
-  payload = get_object (root, "payload");
+  payload = fd_json_object (root, "payload");
   if (!remember_id (self, "envelope:", envelope_id))
     return;
-  if (!remember_id (self, "event:", get_string (payload, "event_id")))
+  if (!remember_id (self, "event:", fd_json_string (payload, "event_id")))
     return;
-  if (get_object (payload, "event") == NULL)
+  if (fd_json_object (payload, "event") == NULL)
     return;
 
   g_queue_push_tail (&self->events, json_node_ref (json_object_get_member (root, "payload")));
@@ -2658,7 +2624,7 @@ live_open_cb (GObject      *object,
       return;
     }
 
-  url = get_string (node_object (answer), "url");
+  url = fd_json_string (node_object (answer), "url");
   message = url != NULL ? soup_message_new ("GET", url) : NULL;
   if (message == NULL)
     {
@@ -2838,7 +2804,7 @@ live_event_users_cb (GObject      *object,
   BatchBuilder builder;
   FdOrgRecord *org;
   gboolean is_reply = event->thread_ts != NULL &&
-                      g_strcmp0 (event->thread_ts, get_string (message, "ts")) != 0;
+                      g_strcmp0 (event->thread_ts, fd_json_string (message, "ts")) != 0;
 
   users = resolve_users_finish (self, result, &error);
   if (live_call_is_stale (event->call))
@@ -2858,7 +2824,7 @@ live_event_users_cb (GObject      *object,
   /* A new top-level message is a conversation only when a customer wrote it. */
   if (!is_reply &&
       classify_author (self, message,
-                       g_hash_table_lookup (users, get_string (message, "user") ?: "")) != AUTHOR_CONTACT)
+                       g_hash_table_lookup (users, fd_json_string (message, "user") ?: "")) != AUTHOR_CONTACT)
     {
       live_event_done (event);
       return;
@@ -2876,7 +2842,7 @@ live_event_users_cb (GObject      *object,
 
   builder_init (&builder, batch, users);
   builder_add_thread (&builder, self, event->channel_id,
-                      is_reply ? event->thread_ts : get_string (message, "ts"),
+                      is_reply ? event->thread_ts : fd_json_string (message, "ts"),
                       messages, !is_reply || event->parent != NULL, TRUE);
   builder_clear (&builder);
 
@@ -2919,12 +2885,12 @@ live_event_parent_cb (GObject      *object,
 
   /* Without the parent the reply is still stored; the subject follows with the next
    * sync. */
-  messages = get_array (node_object (answer), "messages");
+  messages = fd_json_array (node_object (answer), "messages");
   if (messages != NULL && json_array_get_length (messages) > 0)
     {
       JsonNode *first = json_array_get_element (messages, 0);
 
-      if (g_strcmp0 (get_string (node_object (first), "ts"), event->thread_ts) == 0)
+      if (g_strcmp0 (fd_json_string (node_object (first), "ts"), event->thread_ts) == 0)
         event->parent = json_node_ref (first);
     }
   else if (error != NULL)
@@ -2940,7 +2906,7 @@ live_event_start (LiveEvent *event)
 {
   FdSlackChannel *self = event->call->self;
   JsonObject *message = node_object (event->event);
-  const char *ts = get_string (message, "ts");
+  const char *ts = fd_json_string (message, "ts");
   FdHttpRequest *request;
 
   if (event->thread_ts == NULL || g_strcmp0 (event->thread_ts, ts) == 0)
@@ -3001,15 +2967,15 @@ live_handle_next_event (FdSlackChannel *self)
     {
       const char *ts;
 
-      message = get_object (node_object (payload), "event");
-      channel_id = get_string (message, "channel");
-      ts = get_string (message, "ts");
+      message = fd_json_object (node_object (payload), "event");
+      channel_id = fd_json_string (message, "channel");
+      ts = fd_json_string (message, "ts");
 
       /* Messages only; not edits, deletions or joins, and not what Frontdesk itself
        * posted, which the outbox stored already. */
-      if (g_strcmp0 (get_string (message, "type"), "message") != 0 ||
+      if (g_strcmp0 (fd_json_string (message, "type"), "message") != 0 ||
           channel_id == NULL || ts_to_usec (ts) < 0 ||
-          !is_conversation_subtype (get_string (message, "subtype")) ||
+          !is_conversation_subtype (fd_json_string (message, "subtype")) ||
           classify_author (self, message, NULL) == AUTHOR_OWN_BOT)
         {
           g_clear_pointer (&payload, json_node_unref);
@@ -3021,7 +2987,7 @@ live_handle_next_event (FdSlackChannel *self)
       event->event = json_node_ref (json_object_get_member (node_object (payload), "event"));
       event->payload = g_steal_pointer (&payload);
       event->channel_id = g_strdup (channel_id);
-      event->thread_ts = g_strdup (get_string (message, "thread_ts"));
+      event->thread_ts = g_strdup (fd_json_string (message, "thread_ts"));
       break;
     }
 
