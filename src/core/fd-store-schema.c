@@ -258,10 +258,85 @@ static const char migration_3[] =
   "CREATE INDEX outbox_account ON outbox(account_id, state, id);"
   "ALTER TABLE sync_state ADD COLUMN last_success_at INTEGER;";
 
+/* The inbox: subjects are searched with the messages; every conversation carries the
+ * due time of its next SLA target and the moment it turns "at risk" (under 25 % of the
+ * target left, in business time), so views and sorting by SLA are index lookups. The
+ * SLA engine (inbox/fd-sla.c) keeps both columns; NULL means no target is running. */
+static const char migration_4[] =
+  "CREATE VIRTUAL TABLE conversations_fts USING fts5("
+  "  subject, content='conversations', content_rowid='id',"
+  "  tokenize='unicode61 remove_diacritics 2'"
+  ");"
+  "INSERT INTO conversations_fts(conversations_fts) VALUES ('rebuild');"
+  "CREATE TRIGGER conversations_ai AFTER INSERT ON conversations BEGIN"
+  "  INSERT INTO conversations_fts(rowid, subject) VALUES (new.id, new.subject);"
+  "END;"
+  "CREATE TRIGGER conversations_ad AFTER DELETE ON conversations BEGIN"
+  "  INSERT INTO conversations_fts(conversations_fts, rowid, subject)"
+  "    VALUES ('delete', old.id, old.subject);"
+  "END;"
+  "CREATE TRIGGER conversations_au AFTER UPDATE OF subject ON conversations BEGIN"
+  "  INSERT INTO conversations_fts(conversations_fts, rowid, subject)"
+  "    VALUES ('delete', old.id, old.subject);"
+  "  INSERT INTO conversations_fts(rowid, subject) VALUES (new.id, new.subject);"
+  "END;"
+
+  "ALTER TABLE conversations ADD COLUMN sla_target TEXT"
+  "  CHECK (sla_target IS NULL OR sla_target IN ('first_reply','next_reply','resolution'));"
+  "ALTER TABLE conversations ADD COLUMN sla_due_at INTEGER;"
+  "ALTER TABLE conversations ADD COLUMN sla_risk_at INTEGER;"
+  /* When the agent was last told this conversation is about to breach. */
+  "ALTER TABLE conversations ADD COLUMN sla_alerted_at INTEGER;"
+  "CREATE INDEX conversations_sla_due ON conversations(status, sla_due_at);"
+  "CREATE INDEX conversations_sla_risk ON conversations(status, sla_risk_at);"
+  "CREATE INDEX conversations_last_message ON conversations(status, last_message_at);"
+  "CREATE INDEX conversations_assignee ON conversations(assignee_id, status, last_message_at);"
+  "CREATE INDEX conversations_priority ON conversations(status,"
+  "  (CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END),"
+  "  sla_due_at);"
+
+  /* One draft per conversation, written as the agent types. */
+  "CREATE TABLE drafts ("
+  "  conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id) ON DELETE CASCADE,"
+  "  is_note INTEGER NOT NULL DEFAULT 0,"
+  "  body TEXT NOT NULL,"
+  "  updated_at INTEGER NOT NULL"
+  ");"
+
+  "CREATE TABLE saved_searches ("
+  "  id INTEGER PRIMARY KEY,"
+  "  name TEXT NOT NULL,"
+  "  query TEXT NOT NULL,"
+  "  position INTEGER NOT NULL DEFAULT 0,"
+  "  created_at INTEGER NOT NULL"
+  ");"
+
+  /* Targets in business minutes; NULL: no target of that kind. */
+  "CREATE TABLE sla_policies ("
+  "  plan TEXT NOT NULL,"
+  "  priority TEXT NOT NULL CHECK (priority IN ('urgent','high','normal','low')),"
+  "  first_reply_minutes INTEGER CHECK (first_reply_minutes IS NULL OR first_reply_minutes > 0),"
+  "  next_reply_minutes INTEGER CHECK (next_reply_minutes IS NULL OR next_reply_minutes > 0),"
+  "  resolution_minutes INTEGER CHECK (resolution_minutes IS NULL OR resolution_minutes > 0),"
+  "  PRIMARY KEY (plan, priority)"
+  ");"
+  /* The business calendar: one row. hours_json holds seven [start, end] minute pairs,
+   * Monday first, in the calendar's time zone; null for a closed day. */
+  "CREATE TABLE sla_calendar ("
+  "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+  "  time_zone TEXT NOT NULL,"
+  "  hours_json TEXT NOT NULL"
+  ");"
+  "CREATE TABLE sla_holidays ("
+  "  day TEXT PRIMARY KEY," /* YYYY-MM-DD in the calendar's time zone */
+  "  name TEXT NOT NULL DEFAULT ''"
+  ");";
+
 const char * const _fd_store_migrations[] = {
   migration_1,
   migration_2,
   migration_3,
+  migration_4,
 };
 
 const guint _fd_store_n_migrations = G_N_ELEMENTS (_fd_store_migrations);

@@ -1,0 +1,10 @@
+/* fd-composer.c
+ *
+ * Copyright 2026 The Frontdesk authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "fd-composer"
+
+#include "config.h"

@@ -1,0 +1,10 @@
+/* fd-conversation-row.c
+ *
+ * Copyright 2026 The Frontdesk authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "fd-conversation-row"
+
+#include "config.h"

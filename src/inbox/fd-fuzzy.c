@@ -1,0 +1,12 @@
+/* fd-fuzzy.c
+ *
+ * Copyright 2026 The Frontdesk authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "fd-fuzzy"
+
+#include "config.h"
+
+#include "fd-fuzzy.h"

@@ -1,0 +1,28 @@
+/* fd-fuzzy.h
+ *
+ * Copyright 2026 The Frontdesk authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Fuzzy matching for the command palette: every character of @needle must appear in
+ * @haystack in order (case- and accent-insensitive). Returns FALSE when it does not;
+ * otherwise a score, higher is better: consecutive characters, matches at word starts
+ * and at the very start score more, long gaps less. @positions (optional) receives the
+ * character offsets in @haystack that matched, for highlighting. */
+gboolean fd_fuzzy_match (const char *needle,
+                         const char *haystack,
+                         int        *score,
+                         GArray     *positions);
+
+/* @haystack as Pango markup with the matched characters in bold. */
+char    *fd_fuzzy_highlight (const char *haystack,
+                             GArray     *positions);
+
+G_END_DECLS

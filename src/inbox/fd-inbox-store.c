@@ -1,0 +1,12 @@
+/* fd-inbox-store.c
+ *
+ * Copyright 2026 The Frontdesk authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "fd-inbox-store"
+
+#include "config.h"
+
+#include "fd-inbox-store.h"
