@@ -16,6 +16,7 @@
 #include "fd-account-row.h"
 #include "fd-preferences-window.h"
 #include "fd-secrets.h"
+#include "fd-sla-page.h"
 #include "fd-sync-status.h"
 
 struct _FdPreferencesWindow
@@ -50,6 +51,7 @@ struct _FdPreferencesWindow
   GtkLabel             *form_error_label;
   GtkSpinner           *connect_spinner;
   GtkButton            *connect_button;
+  FdSlaPage            *sla_page;
 };
 
 G_DEFINE_FINAL_TYPE (FdPreferencesWindow, fd_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
@@ -223,6 +225,8 @@ fd_preferences_window_reload (FdPreferencesWindow *self)
   store = fd_preferences_window_get_ready_store (self);
   if (store == NULL)
     return;
+
+  fd_sla_page_set_store (self->sla_page, store);
 
   fd_account_list_async (store,
                          self->cancellable,
@@ -864,6 +868,7 @@ fd_preferences_window_class_init (FdPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, FdPreferencesWindow, form_error_label);
   gtk_widget_class_bind_template_child (widget_class, FdPreferencesWindow, connect_spinner);
   gtk_widget_class_bind_template_child (widget_class, FdPreferencesWindow, connect_button);
+  gtk_widget_class_bind_template_child (widget_class, FdPreferencesWindow, sla_page);
   gtk_widget_class_bind_template_callback (widget_class, connect_button_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, entry_row_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, entry_row_changed_cb);
@@ -872,6 +877,7 @@ fd_preferences_window_class_init (FdPreferencesWindowClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_w, GDK_CONTROL_MASK, "window.close", NULL);
 
   g_type_ensure (FD_TYPE_ACCOUNT_ROW);
+  g_type_ensure (FD_TYPE_SLA_PAGE);
 }
 
 static void

@@ -13,6 +13,7 @@
 #include <json-glib/json-glib.h>
 
 #include "fd-outbox.h"
+#include "fd-sla.h"
 
 void
 fd_outbox_request_free (FdOutboxRequest *request)
@@ -339,6 +340,17 @@ fd_outbox_enqueue (sqlite3                *db,
   if (!apply_locally (db, request, me_id, me_name, assignee_external_id, account_id == 0,
                       now, &message_id, error))
     goto failed;
+
+  /* A reply, a note or a status change moves the conversation's SLA due time. */
+  if (request->kind == FD_OUTBOX_REPLY || request->kind == FD_OUTBOX_NOTE ||
+      request->kind == FD_OUTBOX_STATUS)
+    {
+      g_autoptr(FdSlaConfig) sla = NULL;
+
+      if (!fd_sla_config_load (db, &sla, error) ||
+          !fd_sla_update_conversation (db, sla, request->conversation_id, error))
+        goto failed;
+    }
 
   if (account_id != 0)
     {

@@ -9,6 +9,7 @@
 
 #include "config.h"
 
+#include "fd-sla.h"
 #include "fd-store.h"
 #include "fd-sync-batch.h"
 
@@ -196,6 +197,7 @@ typedef struct
   sqlite3      *db;
   gint64        account_id;
   gint64        now;
+  FdSlaConfig  *sla;          /* loaded once per page, when a conversation needs it */
 
   sqlite3_stmt *org_upsert;
   sqlite3_stmt *org_domain;
@@ -610,6 +612,8 @@ apply_conversation (Applier               *a,
   gint64 org_id;
   gint64 assignee_id;
   gboolean assignee_known;
+  gboolean sla_moved;
+  guint messages_before = stats->messages_new;
   gint64 at;
 
   if (conv->external_id == NULL || conv->channel == NULL)
@@ -646,6 +650,11 @@ apply_conversation (Applier               *a,
     }
   sqlite3_reset (a->conv_select);
   sqlite3_clear_bindings (a->conv_select);
+
+  sla_moved = conversation_id == 0 ||
+              (conv->status != NULL && (g_strcmp0 (old_status, conv->status) != 0 ||
+                                        g_str_equal (conv->status, "snoozed"))) ||
+              (conv->priority != NULL && g_strcmp0 (old_priority, conv->priority) != 0);
 
   if (conversation_id == 0)
     {
@@ -705,8 +714,18 @@ apply_conversation (Applier               *a,
         return FALSE;
     }
 
-  return apply_tags (a, conversation_id, conv, error) &&
-         apply_messages (a, conversation_id, conv, stats, error);
+  if (!apply_tags (a, conversation_id, conv, error) ||
+      !apply_messages (a, conversation_id, conv, stats, error))
+    return FALSE;
+
+  /* A new conversation, new messages, a status or priority from the service move the
+   * SLA due time; a page that repeats what is stored leaves it. */
+  if (!sla_moved && stats->messages_new == messages_before)
+    return TRUE;
+  if (a->sla == NULL && !fd_sla_config_load (a->db, &a->sla, error))
+    return FALSE;
+
+  return fd_sla_update_conversation (a->db, a->sla, conversation_id, error);
 }
 
 static gboolean
@@ -788,6 +807,7 @@ fd_sync_batch_apply (sqlite3      *db,
 
 out:
   applier_clear (&a);
+  g_clear_pointer (&a.sla, fd_sla_config_free);
   if (!ok)
     fd_store_rollback (db);
   else if (stats != NULL)

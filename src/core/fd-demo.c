@@ -15,6 +15,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "fd-demo.h"
+#include "fd-sla.h"
 
 /* The demo customers write to the support team of "Lumen", a made-up SaaS analytics
  * product. Everything below is generated from word lists and templates with our own
@@ -2887,6 +2888,16 @@ fd_demo_generate (sqlite3      *db,
        !fd_store_exec (db, "INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')",
                        error)))
     goto rollback;
+
+  /* The SLA due times from the profile's policies (the defaults in a new one); they
+   * depend on the rows only, not on the clock, so the data set stays deterministic. */
+  {
+    g_autoptr(FdSlaConfig) sla = NULL;
+
+    if (!fd_sla_config_load (db, &sla, error) ||
+        !fd_sla_update_all (db, sla, TRUE, error))
+      goto rollback;
+  }
 
   if (!fd_store_commit (db, error))
     goto rollback;
