@@ -15,11 +15,13 @@
 
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 
 #include "fd-cli-private.h"
 #include "fd-demo.h"
 #include "fd-log.h"
 #include "fd-paths.h"
+#include "fd-search.h"
 #include "fd-store.h"
 
 #define DEFAULT_SEED 1
@@ -38,8 +40,11 @@ print_usage (FILE *stream)
                             "                  Fill the profile with demo conversations\n"
                             "  info            Show where the store is, its schema version "
                             "and how many rows it holds\n"
-                            "  search QUERY [--limit N]\n"
-                            "                  Search the text of all messages\n"
+                            "  search [--json] [--limit N] [--newest] QUERY\n"
+                            "                  Search the conversations, as the inbox does "
+                            "(words,\n"
+                            "                  \"phrases\", prefix*, status:, org:, tag:, "
+                            "from:, …)\n"
                             "  account add --kind KIND --name NAME [--base-url URL]\n"
                             "              [--username NAME] [--categories IDS]\n"
                             "                  Connect an account; the token is read from "
@@ -531,55 +536,121 @@ cmd_info (const char  *profile,
 /* }}} */
 /* {{{ search */
 
-/* Turns what the user typed into an FTS5 query that cannot be a syntax error: every word
- * becomes a quoted phrase (quotes inside doubled), so AND, OR, NEAR, parentheses, colons
- * and stray quotes are plain text. A trailing * keeps its meaning as a prefix search. */
-static char *
-build_fts_query (const char *text)
+/* The agent using Frontdesk, for assignee:me; 0 when there is none. */
+static gboolean
+find_me_agent (sqlite3  *db,
+               gint64   *id,
+               GError  **error)
 {
-  g_auto(GStrv) words = g_strsplit_set (text, " \t\n\r", -1);
-  g_autoptr(GString) query = g_string_new (NULL);
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  int rc;
 
-  for (guint i = 0; words[i] != NULL; i++)
+  stmt = fd_store_prepare (db, "SELECT id FROM agents WHERE is_me ORDER BY id LIMIT 1", error);
+  if (stmt == NULL)
+    return FALSE;
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return fd_store_set_error (db, rc, error);
+  *id = rc == SQLITE_ROW ? sqlite3_column_int64 (stmt, 0) : 0;
+  return TRUE;
+}
+
+/* The snippet without marks; @highlights gets where each match starts and how long it
+ * is, in characters of that text. */
+static void
+add_highlight (GArray *highlights,
+               glong   start,
+               glong   end)
+{
+  glong pair[2] = { start, end - start };
+
+  if (start >= 0 && end > start)
+    g_array_append_vals (highlights, pair, 2);
+}
+
+static char *
+split_snippet (const char *snippet,
+               GArray     *highlights)
+{
+  GString *plain = g_string_new (NULL);
+  glong chars = 0, start = -1;
+
+  for (const char *p = snippet; *p != '\0'; p = g_utf8_next_char (p))
     {
-      const char *word = words[i];
-      gsize len = strlen (word);
-      gboolean prefix = FALSE;
-      gboolean has_alnum = FALSE;
-
-      if (len > 1 && word[len - 1] == '*')
+      if (*p == FD_SEARCH_MARK_START[0])
         {
-          prefix = TRUE;
-          len--;
+          if (start < 0)
+            start = chars;
+          continue;
         }
-
-      for (const char *p = word; p < word + len; p = g_utf8_next_char (p))
-        if (g_unichar_isalnum (g_utf8_get_char_validated (p, word + len - p)))
-          {
-            has_alnum = TRUE;
-            break;
-          }
-      /* A phrase of punctuation only matches nothing; leave it out. */
-      if (!has_alnum)
-        continue;
-
-      if (query->len > 0)
-        g_string_append_c (query, ' ');
-      g_string_append_c (query, '"');
-      for (gsize k = 0; k < len; k++)
+      if (*p == FD_SEARCH_MARK_END[0])
         {
-          if (word[k] == '"')
-            g_string_append_c (query, '"');
-          g_string_append_c (query, word[k]);
+          add_highlight (highlights, start, chars);
+          start = -1;
+          continue;
         }
-      g_string_append_c (query, '"');
-      if (prefix)
-        g_string_append_c (query, '*');
+      g_string_append_len (plain, p, g_utf8_next_char (p) - p);
+      chars++;
     }
+  add_highlight (highlights, start, chars);
 
-  if (query->len == 0)
-    return NULL;
-  return g_string_free (g_steal_pointer (&query), FALSE);
+  return g_string_free (plain, FALSE);
+}
+
+static char *
+results_to_json (GPtrArray *results)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < results->len; i++)
+    {
+      const FdSearchResult *result = g_ptr_array_index (results, i);
+      g_autoptr(GArray) highlights = g_array_new (FALSE, FALSE, sizeof (glong));
+      g_autofree char *plain = split_snippet (result->snippet, highlights);
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "conversation_id");
+      json_builder_add_int_value (builder, result->conversation_id);
+      json_builder_set_member_name (builder, "subject");
+      json_builder_add_string_value (builder, result->subject);
+      json_builder_set_member_name (builder, "organisation");
+      json_builder_add_string_value (builder, result->organisation);
+      json_builder_set_member_name (builder, "status");
+      json_builder_add_string_value (builder, result->status);
+      json_builder_set_member_name (builder, "snippet");
+      json_builder_add_string_value (builder, plain);
+      json_builder_set_member_name (builder, "highlights");
+      json_builder_begin_array (builder);
+      for (guint k = 0; k + 1 < highlights->len; k += 2)
+        {
+          json_builder_begin_array (builder);
+          json_builder_add_int_value (builder, g_array_index (highlights, glong, k));
+          json_builder_add_int_value (builder, g_array_index (highlights, glong, k + 1));
+          json_builder_end_array (builder);
+        }
+      json_builder_end_array (builder);
+      json_builder_set_member_name (builder, "last_message_at");
+      if (result->last_message_at > 0)
+        {
+          g_autoptr(GDateTime) time =
+            g_date_time_new_from_unix_utc (result->last_message_at / 1000);
+          g_autofree char *text = g_date_time_format (time, "%Y-%m-%dT%H:%M:%SZ");
+
+          json_builder_add_string_value (builder, text);
+        }
+      else
+        json_builder_add_null_value (builder);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+  json_generator_set_pretty (generator, TRUE);
+  return json_generator_to_data (generator, NULL);
 }
 
 static int
@@ -587,28 +658,34 @@ cmd_search (const char  *profile,
             char       **argv)
 {
   g_autofree char *limit_text = NULL;
+  gboolean json = FALSE;
+  gboolean newest = FALSE;
   GOptionEntry entries[] = {
     { "limit", 0, 0, G_OPTION_ARG_STRING, &limit_text,
       N_("Show at most N conversations (default 20)"), N_("N") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json,
+      N_("Print a JSON array instead of lines of text"), NULL },
+    { "newest", 0, 0, G_OPTION_ARG_NONE, &newest,
+      N_("Latest activity first instead of best match first"), NULL },
     { NULL }
   };
   g_autoptr(GError) error = NULL;
-  g_autoptr(GHashTable) seen = NULL;
-  g_autoptr(sqlite3_stmt) match = NULL;
-  g_autoptr(sqlite3_stmt) lookup = NULL;
+  g_autoptr(FdSearchQuery) query = NULL;
+  g_autoptr(GPtrArray) results = NULL;
   g_autofree char *path = NULL;
   g_autofree char *text = NULL;
-  g_autofree char *fts_query = NULL;
   guint64 limit = DEFAULT_LIMIT;
-  guint shown = 0;
   gint64 version = 0;
+  gint64 me = 0;
   sqlite3 *db = NULL;
   int exit_code = EXIT_OK;
-  int rc;
 
   if (!_fd_cli_parse_command_options ("search", "search QUERY",
-                              _("Searches the text of all messages, like the search field of "
-                                "the inbox."),
+                              _("Searches the conversations like the search field of the "
+                                "inbox: words, \"phrases\", prefix*, and filters such as "
+                                "status:open, org:\"Acme Corp\", tag:billing, from:, "
+                                "channel:, assignee:me, is:unassigned, before:2026-01-31 "
+                                "and after:."),
                               entries, &argv, &exit_code))
     return exit_code;
 
@@ -618,93 +695,53 @@ cmd_search (const char  *profile,
 
   if (g_strv_length (argv) < 2)
     return _fd_cli_usage_error (_("search: say what to search for, for example "
-                          "“frontdesk-cli search refund”."));
+                          "“frontdesk-cli search refund” or "
+                          "“frontdesk-cli search status:open”."));
 
   text = g_strjoinv (" ", argv + 1);
-  if (!g_utf8_validate (text, -1, NULL))
-    return _fd_cli_usage_error (_("search: the query is not valid UTF-8 text."));
-
-  fts_query = build_fts_query (text);
-  if (fts_query == NULL)
-    return _fd_cli_usage_error (_("search: the query has no letters or digits to search for."));
+  query = fd_search_query_parse (text, &error);
+  if (query == NULL)
+    {
+      g_autofree char *message = g_strdup_printf ("search: %s", error->message);
+      return _fd_cli_usage_error (message);
+    }
 
   path = fd_paths_store_file (profile);
   if (!open_read_only (path, &db, &error))
     return _fd_cli_failure (error->message);
 
-  if (!check_frontdesk_store (db, path, &version, &error))
-    goto out;
-
-  /* Without a join, FTS5 sorts matches by rank itself and computes snippets only for the
-   * rows we actually read. */
-  match = fd_store_prepare (db,
-                            "SELECT rowid, snippet(messages_fts, 0, '[', ']', '…', 16)"
-                            " FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rank",
-                            &error);
-  if (match == NULL)
-    goto out;
-  lookup = fd_store_prepare (db,
-                             "SELECT c.id, c.subject FROM messages m"
-                             " JOIN conversations c ON c.id = m.conversation_id"
-                             " WHERE m.id = ?",
-                             &error);
-  if (lookup == NULL)
-    goto out;
-
-  sqlite3_bind_text (match, 1, fts_query, -1, SQLITE_STATIC);
-  seen = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
-
-  while (shown < limit && (rc = sqlite3_step (match)) == SQLITE_ROW)
+  if (!check_frontdesk_store (db, path, &version, &error) ||
+      !find_me_agent (db, &me, &error) ||
+      !fd_search_run (db, query,
+                      newest ? FD_SEARCH_ORDER_NEWEST : FD_SEARCH_ORDER_BEST,
+                      me, 0, (guint) limit, &results, &error))
     {
-      gint64 conversation_id;
-      g_autofree char *excerpt = NULL;
-
-      sqlite3_bind_int64 (lookup, 1, sqlite3_column_int64 (match, 0));
-      rc = sqlite3_step (lookup);
-      if (rc != SQLITE_ROW)
-        {
-          sqlite3_reset (lookup);
-          if (rc == SQLITE_DONE)
-            continue;
-          fd_store_set_error (db, rc, &error);
-          goto out;
-        }
-
-      conversation_id = sqlite3_column_int64 (lookup, 0);
-      if (g_hash_table_contains (seen, &conversation_id))
-        {
-          sqlite3_reset (lookup);
-          continue;
-        }
-      g_hash_table_add (seen, g_memdup2 (&conversation_id, sizeof conversation_id));
-
-      excerpt = g_strdup ((const char *) sqlite3_column_text (match, 1));
-      if (excerpt != NULL)
-        g_strdelimit (excerpt, "\r\n\t", ' ');
-
-      g_print ("#%-7" G_GINT64_FORMAT " %s\n", conversation_id,
-               (const char *) sqlite3_column_text (lookup, 1));
-      g_print ("         %s\n", excerpt != NULL ? excerpt : "");
-      sqlite3_reset (lookup);
-      shown++;
+      sqlite3_close_v2 (db);
+      return _fd_cli_failure (error->message);
     }
-
-  if (shown < limit && rc != SQLITE_DONE)
-    {
-      fd_store_set_error (db, rc, &error);
-      goto out;
-    }
-
-  if (shown == 0)
-    g_print (_("No messages match “%s”.\n"), text);
-
-out:
-  g_clear_pointer (&match, sqlite3_finalize);
-  g_clear_pointer (&lookup, sqlite3_finalize);
   sqlite3_close_v2 (db);
 
-  if (error != NULL)
-    return _fd_cli_failure (error->message);
+  if (json)
+    {
+      g_autofree char *data = results_to_json (results);
+
+      g_print ("%s\n", data);
+      return EXIT_OK;
+    }
+
+  for (guint i = 0; i < results->len; i++)
+    {
+      const FdSearchResult *result = g_ptr_array_index (results, i);
+      g_autofree char *snippet = fd_search_snippet_to_plain (result->snippet, "[", "]");
+
+      g_print ("#%-7" G_GINT64_FORMAT " %-9s %s%s%s · %s\n", result->conversation_id,
+               result->status, result->organisation,
+               *result->organisation != '\0' ? " · " : "", result->subject, snippet);
+    }
+
+  if (results->len == 0)
+    g_print (_("No conversations match “%s”.\n"), text);
+
   return EXIT_OK;
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 
 #include "fd-demo.h"
 #include "fd-store-private.h"
@@ -699,11 +700,12 @@ test_cli_demo_info_search (void)
   run_cli (&search, "--profile", profile, "search", "SAML", "--limit", "5", NULL);
   g_assert_cmpint (search.status, ==, 0);
   g_assert_cmpstr (search.err, ==, "");
-  g_assert_true (g_regex_match_simple ("^#[0-9]+ +\\S", search.out, G_REGEX_MULTILINE, 0));
+  /* One line per conversation: id, status, organisation and subject, the snippet. */
+  g_assert_true (g_regex_match_simple ("^#[0-9]+ +(open|pending|snoozed|resolved) +\\S",
+                                       search.out, G_REGEX_MULTILINE, 0));
   g_assert_nonnull (strstr (search.out, "[SAML]"));
-  /* Five conversations, two lines each. */
   lines = g_strsplit (search.out, "\n", -1);
-  g_assert_cmpuint (g_strv_length (lines), ==, 11);
+  g_assert_cmpuint (g_strv_length (lines), ==, 6);
 
   run_cli (&again, "--profile", profile, "demo", NULL);
   g_assert_cmpint (again.status, ==, 1);
@@ -716,17 +718,31 @@ test_cli_demo_info_search (void)
   g_assert_nonnull (strstr (replace.out, "5000 conversations"));
 }
 
+/* Whatever is typed, search answers with results or a message in plain words: never an
+ * SQLite or FTS5 error. */
 static void
 test_cli_search_hostile (void)
 {
-  static const char * const hostile[] = {
-    "\"unbalanced AND (",
+  static const char * const valid[] = {
     "NEAR(saml",
-    "body:refund OR",
     "refund\" AND \"",
     "*saml* ^export -card",
     "'; DROP TABLE messages; --",
     "ünïcödé  ☃ 中文",
+    "saml OR okta NOT card",
+    "(saml) {okta} [card]",
+  };
+  static const struct
+  {
+    const char *query;
+    const char *words;
+  } refused[] = {
+    { "\"unbalanced AND (", "quote" },
+    { "body:refund OR", "body:" },
+    { "status:closed", "closed" },
+    { "before:yesterdayish", "2026-01-31" },
+    { "( ) \" *", "quote" },
+    { "( ) *", "nothing to search for" },
   };
   g_autofree char *profile = make_profile ("cli-hostile");
   g_auto(CliResult) demo = { 0 };
@@ -736,23 +752,153 @@ test_cli_search_hostile (void)
     return;
   g_assert_cmpint (demo.status, ==, 0);
 
-  for (guint i = 0; i < G_N_ELEMENTS (hostile); i++)
+  for (guint i = 0; i < G_N_ELEMENTS (valid); i++)
     {
       g_auto(CliResult) search = { 0 };
 
-      run_cli (&search, "--profile", profile, "search", "--", hostile[i], NULL);
+      run_cli (&search, "--profile", profile, "search", "--", valid[i], NULL);
       g_assert_cmpint (search.status, ==, 0);
       g_assert_cmpstr (search.err, ==, "");
     }
 
-  /* Only punctuation: nothing to search for is a usage error, not a crash. */
-  {
-    g_auto(CliResult) search = { 0 };
+  /* A query the parser cannot use is a usage error that says what to change. */
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_auto(CliResult) search = { 0 };
 
-    run_cli (&search, "--profile", profile, "search", "--", "( ) \" *", NULL);
-    g_assert_cmpint (search.status, ==, 2);
-    assert_plain_message (search.err);
-  }
+      run_cli (&search, "--profile", profile, "search", "--", refused[i].query, NULL);
+      g_assert_cmpint (search.status, ==, 2);
+      g_assert_cmpstr (search.out, ==, "");
+      assert_plain_message (search.err);
+      g_assert_nonnull (strstr (search.err, refused[i].words));
+      g_assert_null (strstr (search.err, "SQL"));
+    }
+}
+
+/* --json: an array of conversations whose highlights point at the matches in the
+ * snippet, checked against the store itself. */
+static void
+test_cli_search_json (void)
+{
+  g_autofree char *profile = make_profile ("cli-json");
+  g_autofree char *path = NULL;
+  g_auto(CliResult) demo = { 0 };
+  g_auto(CliResult) search = { 0 };
+  g_auto(CliResult) newest = { 0 };
+  g_auto(CliResult) none = { 0 };
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  sqlite3 *db = NULL;
+  JsonArray *array;
+  gint64 previous = G_MAXINT64;
+
+  run_cli (&demo, "--profile", profile, "demo", NULL);
+  if (demo.status == -1)
+    return;
+  g_assert_cmpint (demo.status, ==, 0);
+  path = g_build_filename (profile, "frontdesk.db", NULL);
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+
+  run_cli (&search, "--profile", profile, "search", "--json", "--limit", "7",
+           "saml status:open", NULL);
+  g_assert_cmpint (search.status, ==, 0);
+  g_assert_cmpstr (search.err, ==, "");
+  json_parser_load_from_data (parser, search.out, -1, &error);
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)));
+  array = json_node_get_array (json_parser_get_root (parser));
+  g_assert_cmpuint (json_array_get_length (array), ==,
+                    MIN (7, query_int (db, "SELECT count(*) FROM conversations c"
+                                           " WHERE c.status = 'open' AND"
+                                           " (c.id IN (SELECT rowid FROM conversations_fts"
+                                           "  WHERE conversations_fts MATCH 'saml')"
+                                           "  OR c.id IN (SELECT m.conversation_id FROM messages m"
+                                           "  WHERE m.id IN (SELECT rowid FROM messages_fts"
+                                           "  WHERE messages_fts MATCH 'saml')))")));
+
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonObject *object = json_array_get_object_element (array, i);
+      gint64 id = json_object_get_int_member (object, "conversation_id");
+      const char *snippet = json_object_get_string_member (object, "snippet");
+      JsonArray *highlights = json_object_get_array_member (object, "highlights");
+      g_autofree char *sql = NULL;
+      g_autofree char *subject = NULL;
+      g_autofree char *status = NULL;
+      g_autofree char *organisation = NULL;
+      g_autoptr(GDateTime) time = NULL;
+
+      sql = g_strdup_printf ("SELECT subject FROM conversations WHERE id = %" G_GINT64_FORMAT, id);
+      subject = query_text (db, sql);
+      g_assert_cmpstr (json_object_get_string_member (object, "subject"), ==, subject);
+      g_clear_pointer (&sql, g_free);
+      sql = g_strdup_printf ("SELECT status FROM conversations WHERE id = %" G_GINT64_FORMAT, id);
+      status = query_text (db, sql);
+      g_assert_cmpstr (status, ==, "open");
+      g_assert_cmpstr (json_object_get_string_member (object, "status"), ==, status);
+      g_clear_pointer (&sql, g_free);
+      sql = g_strdup_printf ("SELECT ifnull(o.name, '') FROM conversations c LEFT JOIN"
+                             " organisations o ON o.id = c.organisation_id"
+                             " WHERE c.id = %" G_GINT64_FORMAT, id);
+      organisation = query_text (db, sql);
+      g_assert_cmpstr (json_object_get_string_member (object, "organisation"), ==,
+                       organisation);
+
+      /* No marks in the text; every highlight covers "saml" in some case. */
+      g_assert_null (strchr (snippet, '\x02'));
+      g_assert_null (strchr (snippet, '\x03'));
+      g_assert_cmpuint (json_array_get_length (highlights), >, 0);
+      for (guint k = 0; k < json_array_get_length (highlights); k++)
+        {
+          JsonArray *pair = json_array_get_array_element (highlights, k);
+          gint64 start = json_array_get_int_element (pair, 0);
+          gint64 length = json_array_get_int_element (pair, 1);
+          const char *from = g_utf8_offset_to_pointer (snippet, start);
+          const char *to = g_utf8_offset_to_pointer (from, length);
+          g_autofree char *word = g_utf8_strdown (from, to - from);
+
+          g_assert_cmpint (start + length, <=, g_utf8_strlen (snippet, -1));
+          g_assert_cmpstr (word, ==, "saml");
+        }
+
+      time = g_date_time_new_from_iso8601 (json_object_get_string_member (object,
+                                                                          "last_message_at"),
+                                           NULL);
+      g_assert_nonnull (time);
+      g_clear_pointer (&sql, g_free);
+      sql = g_strdup_printf ("SELECT last_message_at / 1000 FROM conversations"
+                             " WHERE id = %" G_GINT64_FORMAT, id);
+      g_assert_cmpint (g_date_time_to_unix (time), ==, query_int (db, sql));
+    }
+
+  /* --newest: latest activity first. */
+  run_cli (&newest, "--profile", profile, "search", "--json", "--newest", "--limit", "20",
+           "invoice", NULL);
+  g_assert_cmpint (newest.status, ==, 0);
+  json_parser_load_from_data (parser, newest.out, -1, &error);
+  g_assert_no_error (error);
+  array = json_node_get_array (json_parser_get_root (parser));
+  g_assert_cmpuint (json_array_get_length (array), ==, 20);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonObject *object = json_array_get_object_element (array, i);
+      g_autoptr(GDateTime) time =
+        g_date_time_new_from_iso8601 (json_object_get_string_member (object, "last_message_at"),
+                                      NULL);
+
+      g_assert_cmpint (g_date_time_to_unix (time), <=, previous);
+      previous = g_date_time_to_unix (time);
+    }
+
+  /* Nothing found is an empty array. */
+  run_cli (&none, "--profile", profile, "search", "--json", "zzzyqqx", NULL);
+  g_assert_cmpint (none.status, ==, 0);
+  json_parser_load_from_data (parser, none.out, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (json_parser_get_root (parser))),
+                    ==, 0);
+
+  sqlite3_close (db);
 }
 
 static void
@@ -878,7 +1024,7 @@ test_cli_usage (void)
 
   run_cli (&help, "help", NULL);
   g_assert_cmpint (help.status, ==, 0);
-  g_assert_nonnull (strstr (help.out, "search QUERY"));
+  g_assert_nonnull (strstr (help.out, "search [--json] [--limit N] [--newest] QUERY"));
 
   run_cli (&version, "--version", NULL);
   g_assert_cmpint (version.status, ==, 0);
@@ -913,6 +1059,7 @@ main (int   argc,
   g_test_add_func ("/demo/ensure-async", test_ensure_async);
   g_test_add_func ("/cli/demo-info-search", test_cli_demo_info_search);
   g_test_add_func ("/cli/search-hostile", test_cli_search_hostile);
+  g_test_add_func ("/cli/search-json", test_cli_search_json);
   g_test_add_func ("/cli/garbage-store", test_cli_garbage_store);
   g_test_add_func ("/cli/foreign-store", test_cli_foreign_store);
   g_test_add_func ("/cli/usage", test_cli_usage);
