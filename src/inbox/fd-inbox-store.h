@@ -38,9 +38,9 @@ typedef enum
 const char *fd_inbox_view_id_to_name   (FdInboxViewId  view);
 gboolean    fd_inbox_view_id_from_name (const char    *name,
                                         FdInboxViewId *view);
-/* "My Open", "Unassigned", … translated. */
+/* "My open", "Unassigned", … translated. */
 const char *fd_inbox_view_id_to_title  (FdInboxViewId  view);
-/* An icon name for the sidebar. */
+/* A symbolic icon name of the Adwaita icon theme, for the sidebar. */
 const char *fd_inbox_view_id_to_icon   (FdInboxViewId  view);
 
 typedef enum
@@ -55,11 +55,16 @@ const char *fd_inbox_sort_to_name   (FdInboxSort  sort);  /* "sla", "newest", "o
 gboolean    fd_inbox_sort_from_name (const char  *name,
                                      FdInboxSort *sort);
 
-/* Counts of every view and saved search, in one job. */
+/* Saved searches are counted up to this many matches; a count equal to it means "this
+ * many or more" (show "1,000+"). */
+#define FD_INBOX_SAVED_SEARCH_COUNT_MAX 1000
+
+/* Counts of every view and saved search, in one job (one read transaction). */
 typedef struct
 {
   gint64  views[FD_INBOX_N_VIEWS];
-  GArray *saved;   /* gint64 per saved search, in list order; -1 if its query fails */
+  GArray *saved;   /* gint64 per saved search, in list order; -1 if its query fails;
+                    * at most FD_INBOX_SAVED_SEARCH_COUNT_MAX */
 } FdInboxCounts;
 
 void fd_inbox_counts_free (FdInboxCounts *counts);
@@ -91,7 +96,8 @@ void        fd_saved_search_list_async    (FdStore             *store,
 GListStore *fd_saved_search_list_finish   (FdStore             *store,
                                            GAsyncResult        *result,
                                            GError             **error);
-/* Checks the query parses first (FD_SEARCH_ERROR otherwise). Returns the new id. */
+/* Checks the query parses first (FD_SEARCH_ERROR otherwise, and nothing is stored).
+ * An empty @name takes the query as name. Returns the new id. */
 void        fd_saved_search_create_async  (FdStore             *store,
                                            const char          *name,
                                            const char          *query,
@@ -118,7 +124,9 @@ G_DECLARE_FINAL_TYPE (FdConversationSummary, fd_conversation_summary, FD, CONVER
 
 /* A summary starts as a placeholder (loaded FALSE) and is filled in place when its page
  * arrives: rows bind to "notify::loaded" rather than being replaced, so selection and
- * focus stay put while the list pages in. */
+ * focus stay put while the list pages in. "notify::loaded" is also emitted when a
+ * reload changes the fields of a summary that was loaded already. A placeholder's id is
+ * 0 and its strings are "". */
 gboolean    fd_conversation_summary_get_loaded          (FdConversationSummary *self);
 gint64      fd_conversation_summary_get_id              (FdConversationSummary *self);
 const char *fd_conversation_summary_get_channel         (FdConversationSummary *self); /* "email", "chat", "slack", "community" */
@@ -148,19 +156,27 @@ const char *fd_conversation_summary_get_sla_target      (FdConversationSummary *
 #define FD_TYPE_CONVERSATION_LIST (fd_conversation_list_get_type ())
 G_DECLARE_FINAL_TYPE (FdConversationList, fd_conversation_list, FD, CONVERSATION_LIST, GObject)
 
-/* Properties: "loading" (a count or page is being read), "error" (a plain-words message
- * of the last failure, or NULL), "n-items". The list counts its rows first, then reads
- * pages of rows as they are asked for (get_item on a missing page starts its load and
- * returns a placeholder). It never holds every row of a large view in memory: pages far
- * from the ones last asked for are dropped. */
+/* Properties: "loading" (TRUE while the count and first page of a new view, sort or
+ * search are being read), "error" (a plain-words message of the last failure, or NULL;
+ * cleared by the next successful read), "n-items". The list counts its rows first, then
+ * reads pages of rows as they are asked for (get_item on a missing page starts its load
+ * and returns a placeholder). It never holds every row of a large view in memory: pages
+ * far from the ones last asked for are dropped. set_view, set_sort and set_search keep
+ * the old contents until the new count and first page are read, then replace them with
+ * one items-changed. In a search the number of matches is not known up front: the list
+ * grows by a page (items-changed at the end) when the last page is asked for. */
 FdConversationList *fd_conversation_list_new        (FdStore            *store);
 FdStore            *fd_conversation_list_get_store  (FdConversationList *self);
 void                fd_conversation_list_set_view   (FdConversationList *self,
                                                      FdInboxViewId       view);
-/* Shows the conversations matching @query (parsed already) instead of a view. */
-void                fd_conversation_list_set_search (FdConversationList *self,
-                                                     const FdSearchQuery *query,
-                                                     FdSearchOrder       order);
+/* Shows the conversations matching @query (search syntax, see fd-search.h) instead of
+ * a view. A query that does not parse gets FD_SEARCH_ERROR (its message is for the
+ * user) and leaves the list as it was. The list parses the text itself because it must
+ * keep the query for as long as it pages through the matches. */
+gboolean            fd_conversation_list_set_search (FdConversationList *self,
+                                                     const char         *query,
+                                                     FdSearchOrder       order,
+                                                     GError            **error);
 void                fd_conversation_list_set_sort   (FdConversationList *self,
                                                      FdInboxSort         sort);
 FdInboxSort         fd_conversation_list_get_sort   (FdConversationList *self);
@@ -283,7 +299,8 @@ typedef struct
 void fd_draft_free (FdDraft *draft);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FdDraft, fd_draft_free)
 
-/* Saving an empty body deletes the draft. */
+/* Saving an empty body (or only white space) deletes the draft. A saved draft is
+ * committed, so it survives the application being killed right after. */
 void     fd_draft_save_async  (FdStore             *store,
                                gint64               conversation_id,
                                gboolean             is_note,
@@ -354,6 +371,54 @@ gboolean fd_inbox_scan_alerts (sqlite3    *db,
                                gint64      now_ms,
                                GPtrArray **alerts,
                                GError    **error);
+
+/* }}} */
+/* {{{ Private: shared by fd-inbox-store.c, fd-conversation-list.c and the tests */
+
+/* A run of rows of a sorted view: the rows also matching @where (NULL: all of them), in
+ * @order_by. Both read the conversation as "c". A sort's segments split every view into
+ * consecutive runs; see fd-inbox-store.c for why. @where_optional: when every row of the
+ * view is in this segment, leave @where out (the ORDER BY alone then matches an index). */
+typedef struct
+{
+  const char *where;
+  const char *order_by;
+  gboolean    where_optional;
+} FdInboxSegment;
+
+/* The view's WHERE clause over "c"; it may use the parameter :now. */
+const char           *_fd_inbox_view_where    (FdInboxViewId  view);
+/* What the view reads from: "conversations c", maybe with an index to use. */
+const char           *_fd_inbox_view_from     (FdInboxViewId  view);
+const FdInboxSegment *_fd_inbox_sort_segments (FdInboxSort    sort,
+                                               guint         *n_segments);
+/* Binds :now if @stmt has it. */
+void                  _fd_inbox_bind_now      (sqlite3_stmt  *stmt,
+                                               gint64         now_ms);
+/* The agent with agents.is_me (the lowest id if several); 0 and "" when none. */
+gboolean              _fd_inbox_get_me        (sqlite3       *db,
+                                               gint64        *me_id,
+                                               char         **me_name,
+                                               GError       **error);
+/* Counts the rows of @view that also match @and_where (NULL: all of them). */
+gboolean              _fd_inbox_count         (sqlite3       *db,
+                                               FdInboxViewId  view,
+                                               const char    *and_where,
+                                               gint64         now_ms,
+                                               gint64        *count,
+                                               GError       **error);
+gboolean              _fd_inbox_count_search  (sqlite3              *db,
+                                               const FdSearchQuery  *query,
+                                               gint64                me_agent_id,
+                                               gint64               *count,
+                                               GError              **error);
+
+/* For tests and benchmarks: rows per page (default 100) and how many pages stay loaded
+ * (default 30). Call before the first set_view. */
+void                  _fd_conversation_list_set_page_size (FdConversationList *self,
+                                                           guint               page_size,
+                                                           guint               max_pages);
+guint                 _fd_conversation_list_get_n_loaded_pages (FdConversationList *self);
 
 /* }}} */
 
