@@ -45,8 +45,10 @@ const char    *fd_palette_item_get_accel     (FdPaletteItem *self);
 #define FD_TYPE_COMMAND_PALETTE (fd_command_palette_get_type ())
 G_DECLARE_FINAL_TYPE (FdCommandPalette, fd_command_palette, FD, COMMAND_PALETTE, AdwWindow)
 
-/* A modal window over @parent's window. @items: a GListModel of FdPaletteItem. Actions
- * run with gtk_widget_activate_action_variant (@parent, …) after the palette closes. */
+/* A modal window over @parent's window; the caller presents it, and it destroys itself
+ * when it closes. @items: a GListModel of FdPaletteItem, listed in its order while the
+ * query is empty (so give them grouped), best match first otherwise. Actions run with
+ * gtk_widget_activate_action_variant (@parent, …) after the palette closes. */
 FdCommandPalette *fd_command_palette_new        (GtkWidget        *parent,
                                                  GListModel       *items);
 /* For tests: type into the entry, read what is listed. */

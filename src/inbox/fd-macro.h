@@ -36,12 +36,18 @@ gboolean    fd_macro_get_is_note  (FdMacro    *self);
 /* The built-in starter set, a new GListStore of FdMacro each call. */
 GListStore *fd_macro_starter_set  (void);
 
-/* The values of the variables for one conversation; "" where the data is missing. */
+/* The values of the variables for one conversation (every name above, "" where the
+ * data is missing; all "" for a NULL @detail). contact.first_name is the first word of
+ * the contact's name, or the local part of the email without a name; org.plan is the
+ * plan's translated label ("Enterprise"). */
 GHashTable *fd_macro_context_new  (const FdConversationDetail *detail);
 
-/* Replaces every {{variable}} in @body. Variables with no value in @context are kept
- * as written and their names added to @unknown (if not NULL). A variable that is known
- * but empty (a contact without a name) becomes "" and is listed in @empty. */
+/* Replaces every {{variable}} (spaces inside the braces allowed) in @body. Variables
+ * with no value in @context are kept as written and their names added to @unknown (if
+ * not NULL). A variable that is known but empty (a contact without a name) becomes ""
+ * and is listed in @empty. Each name is added once, as a new string: make the arrays
+ * with g_ptr_array_new_with_free_func (g_free). Values are not expanded again, and a
+ * "{{" or "}}" that does not enclose a name is text. */
 char       *fd_macro_expand       (const char *body,
                                    GHashTable *context,
                                    GPtrArray  *unknown,
