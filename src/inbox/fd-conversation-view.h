@@ -26,6 +26,10 @@ G_BEGIN_DECLS
  *   conversation.toggle-context     F9     show or hide the context panel
  *   conversation.open-attachment (x)       open with the desktop's app
  *   conversation.open-recent (x)           asks the page to open another conversation
+ *   conversation.retry-send (x)            a message id: send a failed reply or note again
+ *
+ * conversation.reply and conversation.note work as soon as a conversation is asked
+ * for: while it loads, the composer is focused once it shows.
  */
 
 #define FD_TYPE_CONVERSATION_VIEW (fd_conversation_view_get_type ())
@@ -62,6 +66,7 @@ GtkListBox           *_fd_conversation_view_get_thread        (FdConversationVie
  *   "changed" (void): the view sent something or changed the conversation; lists and
  *       counts should be read again.
  *   "open-conversation" (gint64): the agent asked for another conversation (recent list).
- *   "notify::detail" when a conversation has loaded. */
+ *   "notify::detail" when a conversation has loaded (property "detail", a pointer to
+ *       the FdConversationDetail, and "conversation-id"). */
 
 G_END_DECLS
