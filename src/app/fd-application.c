@@ -19,9 +19,12 @@
 
 #include "fd-account.h"
 #include "fd-application-private.h"
+#include "fd-inbox-store.h"
 #include "fd-paths.h"
 #include "fd-preferences-window.h"
 #include "fd-resources.h"
+#include "fd-sla.h"
+#include "fd-window-private.h"
 #include "fd-window.h"
 /* Only for the sandbox's fixed, made-up tokens (macros): the app does not link it. */
 #include "../sandbox/fd-sandbox.h"
@@ -30,6 +33,15 @@
 #define SANDBOX_START_TIMEOUT_SECONDS 60
 /* How long the demo server gets to stop after SIGTERM before it is killed. */
 #define SANDBOX_STOP_TIMEOUT_MS 2000
+
+/* Snoozed conversations wake and alerts are looked for this often, and after each sync. */
+#define ALERT_SCAN_INTERVAL_SECONDS 60
+/* A synced conversation carries the time it was created on the service, which can be
+ * before the previous scan: new ones are looked for this far back, and ones already
+ * notified are remembered this long so they are not notified twice. */
+#define ALERT_LOOKBACK_MS (15 * 60 * 1000)
+/* More alerts than this at once become one summary notification. */
+#define ALERT_MAX_NOTIFICATIONS 3
 
 struct _FdApplication
 {
@@ -49,10 +61,22 @@ struct _FdApplication
   guint           sandbox_timeout;
   GError         *demo_error;
 
+  /* Desktop notifications: the periodic scan, when the first and the previous scans
+   * ran (UTC ms, 0 before the first), the new Enterprise conversations already
+   * notified (id → when), and whether anyone shows notifications. */
+  guint           alert_source;
+  guint           notifications_watch;
+  gint64          first_scan_ms;
+  gint64          last_scan_ms;
+  GHashTable     *notified;
+
   guint           demo : 1;
   guint           store_ready : 1;
   guint           sandbox_settled : 1;
   guint           shutting_down : 1;
+  guint           scanning : 1;
+  guint           scan_again : 1;
+  guint           notifications_available : 1;
 };
 
 G_DEFINE_FINAL_TYPE (FdApplication, fd_application, ADW_TYPE_APPLICATION)
@@ -567,6 +591,402 @@ fd_application_stop_sandbox (FdApplication *self)
   g_clear_object (&self->sandbox_stdout);
 }
 
+/* {{{ Alerts: snoozed conversations waking, desktop notifications */
+
+typedef struct
+{
+  gint64  since_ms;
+  gint64  now_ms;
+} ScanJob;
+
+typedef struct
+{
+  gint64     now_ms;
+  guint      n_woken;
+  GPtrArray *alerts;   /* FdInboxAlert */
+} ScanResult;
+
+static void
+scan_result_free (gpointer data)
+{
+  ScanResult *result = data;
+
+  g_clear_pointer (&result->alerts, g_ptr_array_unref);
+  g_free (result);
+}
+
+/* Worker thread. */
+static gboolean
+scan_job (sqlite3   *db,
+          gpointer   job_data,
+          gpointer  *result,
+          GError   **error)
+{
+  ScanJob *job = job_data;
+  ScanResult *scan = g_new0 (ScanResult, 1);
+
+  scan->now_ms = job->now_ms;
+
+  if (!fd_inbox_wake_snoozed (db, job->now_ms, &scan->n_woken, error) ||
+      !fd_inbox_scan_alerts (db, job->since_ms, job->now_ms, &scan->alerts, error))
+    {
+      scan_result_free (scan);
+      return FALSE;
+    }
+
+  *result = scan;
+  return TRUE;
+}
+
+static GNotification *
+fd_application_alert_notification (FdInboxAlert *alert,
+                                   gint64        now_ms)
+{
+  g_autoptr(GNotification) notification = NULL;
+  g_autofree char *body = NULL;
+
+  if (alert->kind == FD_INBOX_ALERT_NEW_ENTERPRISE)
+    {
+      notification = g_notification_new (_("New Enterprise conversation"));
+      /* Translators: the body of a notification: the organisation, then the subject. */
+      body = g_strdup_printf (_("%s: %s"), alert->organisation, alert->subject);
+    }
+  else if (alert->sla_due_at > now_ms)
+    {
+      g_autofree char *countdown = fd_sla_format_countdown (alert->sla_due_at, now_ms);
+
+      notification = g_notification_new (_("SLA about to breach"));
+      /* Translators: the body of a notification: "Due in 42 min: Cannot log in". */
+      body = g_strdup_printf (_("Due in %s: %s"), countdown, alert->subject);
+      g_notification_set_priority (notification, G_NOTIFICATION_PRIORITY_HIGH);
+    }
+  else
+    {
+      g_autofree char *overdue = fd_sla_format_countdown (now_ms, alert->sla_due_at);
+
+      notification = g_notification_new (_("SLA breached"));
+      /* Translators: the body of a notification: "Overdue by 15 min: Cannot log in". */
+      body = g_strdup_printf (_("Overdue by %s: %s"), overdue, alert->subject);
+      g_notification_set_priority (notification, G_NOTIFICATION_PRIORITY_HIGH);
+    }
+
+  g_notification_set_body (notification, body);
+  g_notification_set_default_action_and_target_value (notification,
+                                                      "app.open-conversation",
+                                                      g_variant_new_int64 (alert->conversation_id));
+
+  return g_steal_pointer (&notification);
+}
+
+static void
+fd_application_send_alerts (FdApplication *self,
+                            GPtrArray     *alerts,
+                            gint64         now_ms)
+{
+  g_autoptr(GPtrArray) fresh = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer value;
+
+  /* Forget what is older than the look-back: it cannot come back. */
+  g_hash_table_iter_init (&iter, self->notified);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      if (*(gint64 *) value < now_ms - 2 * ALERT_LOOKBACK_MS)
+        g_hash_table_iter_remove (&iter);
+    }
+
+  for (guint i = 0; i < alerts->len; i++)
+    {
+      FdInboxAlert *alert = g_ptr_array_index (alerts, i);
+
+      if (alert->kind == FD_INBOX_ALERT_NEW_ENTERPRISE)
+        {
+          if (g_hash_table_contains (self->notified, &alert->conversation_id))
+            continue;
+          g_hash_table_insert (self->notified,
+                               g_memdup2 (&alert->conversation_id, sizeof (gint64)),
+                               g_memdup2 (&now_ms, sizeof (gint64)));
+        }
+
+      g_ptr_array_add (fresh, alert);
+    }
+
+  /* Nobody to show them (a session without a notification service, as in the tests):
+   * sending would only print a warning. */
+  if (fresh->len == 0 || !self->notifications_available)
+    return;
+
+  if (fresh->len <= ALERT_MAX_NOTIFICATIONS)
+    {
+      for (guint i = 0; i < fresh->len; i++)
+        {
+          FdInboxAlert *alert = g_ptr_array_index (fresh, i);
+          g_autoptr(GNotification) notification = fd_application_alert_notification (alert, now_ms);
+          g_autofree char *id = g_strdup_printf ("conversation-%" G_GINT64_FORMAT, alert->conversation_id);
+
+          g_application_send_notification (G_APPLICATION (self), id, notification);
+        }
+    }
+  else
+    {
+      g_autoptr(GNotification) notification = NULL;
+      g_autofree char *title = NULL;
+      g_autoptr(GString) body = g_string_new (NULL);
+      guint n_new = 0;
+      guint n_sla = 0;
+
+      for (guint i = 0; i < fresh->len; i++)
+        {
+          FdInboxAlert *alert = g_ptr_array_index (fresh, i);
+
+          if (alert->kind == FD_INBOX_ALERT_NEW_ENTERPRISE)
+            n_new++;
+          else
+            n_sla++;
+        }
+
+      title = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                            "%u conversation needs attention",
+                                            "%u conversations need attention",
+                                            fresh->len),
+                               fresh->len);
+      if (n_new > 0)
+        g_string_append_printf (body,
+                                g_dngettext (GETTEXT_PACKAGE,
+                                             "%u new Enterprise conversation",
+                                             "%u new Enterprise conversations",
+                                             n_new),
+                                n_new);
+      if (n_new > 0 && n_sla > 0)
+        g_string_append_c (body, '\n');
+      if (n_sla > 0)
+        g_string_append_printf (body,
+                                g_dngettext (GETTEXT_PACKAGE,
+                                             "%u SLA at risk or breached",
+                                             "%u SLAs at risk or breached",
+                                             n_sla),
+                                n_sla);
+
+      notification = g_notification_new (title);
+      g_notification_set_body (notification, body->str);
+      if (n_sla > 0)
+        g_notification_set_priority (notification, G_NOTIFICATION_PRIORITY_HIGH);
+      g_notification_set_default_action_and_target_value (notification,
+                                                          "app.show-area",
+                                                          g_variant_new_string (FD_AREA_INBOX));
+      g_application_send_notification (G_APPLICATION (self), "inbox-alerts", notification);
+    }
+}
+
+static void fd_application_scan_alerts (FdApplication *self);
+
+static void
+fd_application_scan_cb (GObject      *object,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  g_autoptr(FdApplication) self = user_data;
+  g_autoptr(GError) error = NULL;
+  ScanResult *scan;
+
+  self->scanning = FALSE;
+
+  scan = fd_store_run_finish (FD_STORE (object), result, &error);
+  if (scan == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+          !g_error_matches (error, FD_STORE_ERROR, FD_STORE_ERROR_CLOSED))
+        g_message ("Could not look for conversations to notify: %s", error->message);
+    }
+  else
+    {
+      g_debug ("Alert scan: %u snoozed conversations woke, %u alerts",
+               scan->n_woken, scan->alerts->len);
+
+      /* The first scan only takes the time (and marks the conversations at risk as
+       * alerted), so that opening Frontdesk does not bring a flood of notifications. */
+      if (self->first_scan_ms == 0)
+        self->first_scan_ms = scan->now_ms;
+      else
+        fd_application_send_alerts (self, scan->alerts, scan->now_ms);
+
+      self->last_scan_ms = scan->now_ms;
+
+      if (scan->n_woken > 0 || scan->alerts->len > 0)
+        {
+          for (const GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l; l = l->next)
+            {
+              if (FD_IS_WINDOW (l->data))
+                _fd_window_reload_counts (FD_WINDOW (l->data));
+            }
+        }
+
+      scan_result_free (scan);
+    }
+
+  if (self->scan_again)
+    {
+      self->scan_again = FALSE;
+      fd_application_scan_alerts (self);
+    }
+}
+
+static void
+fd_application_scan_alerts (FdApplication *self)
+{
+  ScanJob *job;
+
+  g_assert (FD_IS_APPLICATION (self));
+
+  if (!self->store_ready || self->shutting_down)
+    return;
+
+  /* One scan at a time: a sync that ends meanwhile gets one more afterwards. */
+  if (self->scanning)
+    {
+      self->scan_again = TRUE;
+      return;
+    }
+
+  job = g_new0 (ScanJob, 1);
+  job->now_ms = g_get_real_time () / 1000;
+  job->since_ms = self->first_scan_ms == 0
+    ? job->now_ms
+    : MAX (self->first_scan_ms, self->last_scan_ms - ALERT_LOOKBACK_MS);
+
+  self->scanning = TRUE;
+  fd_store_run_async (self->store,
+                      scan_job,
+                      job,
+                      g_free,
+                      scan_result_free,
+                      self->cancellable,
+                      fd_application_scan_cb,
+                      g_object_ref (self));
+}
+
+static gboolean
+fd_application_alert_timeout_cb (gpointer user_data)
+{
+  fd_application_scan_alerts (FD_APPLICATION (user_data));
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+fd_application_watch_account_states (FdApplication *self,
+                                     guint          position,
+                                     guint          removed,
+                                     guint          added,
+                                     GListModel    *states)
+{
+  for (guint i = position; i < position + added; i++)
+    {
+      g_autoptr(FdAccountState) state = g_list_model_get_item (states, i);
+
+      /* The last successful sync moves when a round ends with new data stored. */
+      g_signal_connect_object (state, "notify::last-sync",
+                               G_CALLBACK (fd_application_scan_alerts), self,
+                               G_CONNECT_SWAPPED);
+    }
+}
+
+static void
+notifications_appeared_cb (GDBusConnection *connection,
+                           const char      *name,
+                           const char      *name_owner,
+                           gpointer         user_data)
+{
+  FD_APPLICATION (user_data)->notifications_available = TRUE;
+}
+
+static void
+notifications_vanished_cb (GDBusConnection *connection,
+                           const char      *name,
+                           gpointer         user_data)
+{
+  FD_APPLICATION (user_data)->notifications_available = FALSE;
+}
+
+static void
+fd_application_start_alerts (FdApplication *self)
+{
+  GDBusConnection *connection;
+  GListModel *states;
+
+  g_assert (FD_IS_APPLICATION (self));
+
+  connection = g_application_get_dbus_connection (G_APPLICATION (self));
+  if (g_file_test ("/.flatpak-info", G_FILE_TEST_EXISTS))
+    {
+      /* GLib sends through the portal there. */
+      self->notifications_available = connection != NULL;
+    }
+  else if (connection != NULL && self->notifications_watch == 0)
+    {
+      self->notifications_watch =
+        g_bus_watch_name_on_connection (connection,
+                                        "org.freedesktop.Notifications",
+                                        G_BUS_NAME_WATCHER_FLAGS_AUTO_START,
+                                        notifications_appeared_cb,
+                                        notifications_vanished_cb,
+                                        self, NULL);
+    }
+
+  if (self->sync_engine != NULL)
+    {
+      states = fd_sync_engine_get_accounts (self->sync_engine);
+      g_signal_connect_object (states, "items-changed",
+                               G_CALLBACK (fd_application_watch_account_states), self,
+                               G_CONNECT_SWAPPED);
+      fd_application_watch_account_states (self, 0, 0, g_list_model_get_n_items (states), states);
+    }
+
+  self->alert_source = g_timeout_add_seconds (ALERT_SCAN_INTERVAL_SECONDS,
+                                              fd_application_alert_timeout_cb,
+                                              self);
+  fd_application_scan_alerts (self);
+}
+
+static void
+fd_application_stop_alerts (FdApplication *self)
+{
+  g_clear_handle_id (&self->alert_source, g_source_remove);
+  g_clear_handle_id (&self->notifications_watch, g_bus_unwatch_name);
+}
+
+/* }}} */
+
+/* Conversations stored before SLA targets existed (or by an older Frontdesk) get their
+ * due times once, after the window's first reads are queued. */
+static gboolean
+fd_application_fill_sla_job (sqlite3   *db,
+                             gpointer   job_data,
+                             gpointer  *result,
+                             GError   **error)
+{
+  return fd_sla_update_all (db, NULL, FALSE, error);
+}
+
+static void
+fd_application_fill_sla_cb (GObject      *object,
+                            GAsyncResult *result,
+                            gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  fd_store_run_finish (FD_STORE (object), result, &error);
+  if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_message ("Could not compute SLA due times: %s", error->message);
+}
+
+static void
+fd_application_fill_sla (FdApplication *self)
+{
+  fd_store_run_async (self->store, fd_application_fill_sla_job, NULL, NULL, NULL,
+                      NULL, fd_application_fill_sla_cb, NULL);
+}
+
 static void
 fd_application_store_open_cb (GObject      *object,
                               GAsyncResult *result,
@@ -591,6 +1011,8 @@ fd_application_store_open_cb (GObject      *object,
   /* The window is usable at once; the demo's conversations arrive by sync once its
    * server runs and its accounts point at it. */
   fd_application_set_store_ready (self);
+  fd_application_start_alerts (self);
+  fd_application_fill_sla (self);
 
   if (self->demo)
     fd_application_start_sandbox (self);
@@ -790,6 +1212,7 @@ fd_application_shutdown (GApplication *app)
 
   self->shutting_down = TRUE;
   g_cancellable_cancel (self->cancellable);
+  fd_application_stop_alerts (self);
 
   /* The engine first, so that it does not report the sandbox going away as a failed
    * sync, and so that nothing writes to the store once it closes. */
@@ -811,6 +1234,9 @@ fd_application_finalize (GObject *object)
 
   self->shutting_down = TRUE;
   g_cancellable_cancel (self->cancellable);
+
+  fd_application_stop_alerts (self);
+  g_clear_pointer (&self->notified, g_hash_table_unref);
 
   /* Tests register the application without running it: no shutdown, so the engine
    * (whose dispose stops it) and the sandbox go here. */
@@ -1001,17 +1427,36 @@ fd_application_show_area_action (GSimpleAction *action,
   gtk_window_present (GTK_WINDOW (window));
 }
 
+static void
+fd_application_open_conversation_action (GSimpleAction *action,
+                                         GVariant      *parameter,
+                                         gpointer       user_data)
+{
+  FdApplication *self = FD_APPLICATION (user_data);
+  gint64 conversation_id = g_variant_get_int64 (parameter);
+  FdWindow *window;
+
+  window = fd_application_ensure_window (self);
+  fd_window_show_area (window, FD_AREA_INBOX);
+  gtk_window_present (GTK_WINDOW (window));
+
+  if (!gtk_widget_activate_action (GTK_WIDGET (window), "win.open-conversation", "x", conversation_id))
+    g_warning ("The window cannot open conversations (win.open-conversation is missing)");
+}
+
 static const GActionEntry app_actions[] = {
   { "preferences", fd_application_preferences_action },
   { "about", fd_application_about_action },
   { "quit", fd_application_quit_action },
   { "show-area", fd_application_show_area_action, "s" },
+  { "open-conversation", fd_application_open_conversation_action, "x" },
 };
 
 static void
 fd_application_init (FdApplication *self)
 {
   self->cancellable = g_cancellable_new ();
+  self->notified = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
 
   g_application_add_main_option_entries (G_APPLICATION (self), option_entries);
   g_action_map_add_action_entries (G_ACTION_MAP (self),
