@@ -7,6 +7,7 @@
 
 #pragma once
 
+#include "fd-inbox-page.h"
 #include "fd-sync-foot.h"
 #include "fd-window.h"
 
@@ -19,7 +20,14 @@ gint64     _fd_window_get_open_count    (FdWindow *self);
 GtkStack  *_fd_window_get_content_stack (FdWindow *self);
 /* For tests: the sidebar's foot with the accounts' sync state. */
 FdSyncFoot *_fd_window_get_sync_foot    (FdWindow *self);
-/* Counts the open conversations again, on the store's worker thread. */
+/* Counts every Inbox view and saved search again (on the store's worker thread) and
+ * reads the Inbox's list again: after snoozes woke or a sync round. */
 void       _fd_window_reload_counts     (FdWindow *self);
+/* For tests: the Inbox area, and the count shown beside a view (-1: not counted). */
+FdInboxPage *_fd_window_get_inbox_page  (FdWindow *self);
+gint64     _fd_window_get_view_count    (FdWindow      *self,
+                                         FdInboxViewId  view);
+/* For tests: the saved searches listed in the sidebar (GListModel of FdSavedSearch). */
+GListModel *_fd_window_get_saved_searches (FdWindow *self);
 
 G_END_DECLS

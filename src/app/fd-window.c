@@ -10,8 +10,12 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "fd-account.h"
+#include "fd-command-palette.h"
+#include "fd-inbox-page.h"
+#include "fd-macro.h"
 #include "fd-sync-foot.h"
 #include "fd-sync-status.h"
 #include "fd-window-private.h"
@@ -28,6 +32,16 @@ struct _FdWindow
   gint64                open_count;
   guint                 spinner_source;
 
+  /* The Inbox's views and saved searches in the sidebar, with their counts. */
+  GtkListBoxRow        *view_rows[FD_INBOX_N_VIEWS];
+  GtkLabel             *view_count_labels[FD_INBOX_N_VIEWS];
+  GListStore           *saved_searches;
+  GPtrArray            *saved_rows;
+  gint64                restore_saved_id;
+  gboolean              counting;
+  gboolean              count_again;
+  GSimpleActionGroup   *inbox_actions;
+
   /* Template widgets */
   AdwToastOverlay      *toast_overlay;
   AdwLeaflet           *leaflet;
@@ -36,17 +50,18 @@ struct _FdWindow
   GtkListBox           *sidebar_list;
   GtkListBoxRow        *inbox_row;
   GtkSpinner           *inbox_spinner;
-  GtkLabel             *inbox_count_label;
   FdSyncFoot           *sync_foot;
   GtkWidget            *sync_summary;
   GtkImage             *sync_icon;
   GtkLabel             *sync_label;
   GtkButton            *sync_button;
+  GtkWidget            *content_header;
   AdwWindowTitle       *content_title;
   GtkWidget            *store_error_box;
   GtkLabel             *store_error_title;
   GtkLabel             *store_error_label;
   GtkStack             *content_stack;
+  FdInboxPage          *inbox_page;
 };
 
 G_DEFINE_FINAL_TYPE (FdWindow, fd_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -142,12 +157,81 @@ fd_window_save_state (FdWindow *self)
   g_settings_set_boolean (self->settings, "window-maximized", maximized);
 }
 
+static gboolean
+fd_window_settings_has_key (FdWindow   *self,
+                            const char *key)
+{
+  g_autoptr(GSettingsSchema) schema = NULL;
+
+  if (self->settings == NULL)
+    return FALSE;
+
+  g_object_get (self->settings, "settings-schema", &schema, NULL);
+
+  return schema != NULL && g_settings_schema_has_key (schema, key);
+}
+
+static GtkListBoxRow *
+fd_window_find_area_row (FdWindow   *self,
+                         const char *area)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->sidebar_list));
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      if (g_strcmp0 (g_object_get_data (G_OBJECT (child), "fd-area"), area) == 0)
+        return GTK_LIST_BOX_ROW (child);
+    }
+
+  return NULL;
+}
+
+static GtkListBoxRow *
+fd_window_find_saved_row (FdWindow *self,
+                          gint64    id)
+{
+  for (guint i = 0; self->saved_rows != NULL && i < self->saved_rows->len; i++)
+    {
+      GtkListBoxRow *row = g_ptr_array_index (self->saved_rows, i);
+      FdSavedSearch *search = g_object_get_data (G_OBJECT (row), "fd-saved-search");
+
+      if (search != NULL && fd_saved_search_get_id (search) == id)
+        return row;
+    }
+
+  return NULL;
+}
+
+/* In the Inbox the row of the view or saved search shown is selected, elsewhere the
+ * area's row. */
+static void
+fd_window_select_sidebar_row (FdWindow *self)
+{
+  GtkListBoxRow *row = NULL;
+
+  if (g_strcmp0 (self->area, FD_AREA_INBOX) == 0)
+    {
+      FdSavedSearch *search = fd_inbox_page_get_saved_search (self->inbox_page);
+
+      if (search != NULL)
+        row = fd_window_find_saved_row (self, fd_saved_search_get_id (search));
+      if (row == NULL)
+        row = self->view_rows[fd_inbox_page_get_view (self->inbox_page)];
+    }
+  else
+    {
+      row = fd_window_find_area_row (self, self->area);
+    }
+
+  if (row != NULL && gtk_list_box_get_selected_row (self->sidebar_list) != row)
+    gtk_list_box_select_row (self->sidebar_list, row);
+}
+
 static void
 fd_window_set_area_internal (FdWindow   *self,
                              const char *area)
 {
   GtkWidget *page_child;
-  GtkListBoxRow *row;
   int index;
 
   g_assert (FD_IS_WINDOW (self));
@@ -156,7 +240,10 @@ fd_window_set_area_internal (FdWindow   *self,
   g_return_if_fail (index >= 0);
 
   if (g_strcmp0 (self->area, area) == 0)
-    return;
+    {
+      fd_window_select_sidebar_row (self);
+      return;
+    }
 
   g_free (self->area);
   self->area = g_strdup (area);
@@ -168,43 +255,15 @@ fd_window_set_area_internal (FdWindow   *self,
                               gtk_stack_page_get_title (gtk_stack_get_page (self->content_stack,
                                                                             page_child)));
 
-  row = gtk_list_box_get_row_at_index (self->sidebar_list, index);
-  if (gtk_list_box_get_selected_row (self->sidebar_list) != row)
-    gtk_list_box_select_row (self->sidebar_list, row);
+  /* The Inbox brings its own headers: one over the list, one over the conversation. */
+  gtk_widget_set_visible (self->content_header, !g_str_equal (area, FD_AREA_INBOX));
+
+  fd_window_select_sidebar_row (self);
 
   if (self->settings != NULL)
     g_settings_set_string (self->settings, "last-area", area);
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_AREA]);
-}
-
-/* Counting runs on the store's worker thread: the main thread never touches SQLite. */
-static gboolean
-fd_window_count_open_job (sqlite3   *db,
-                          gpointer   job_data,
-                          gpointer  *result,
-                          GError   **error)
-{
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  gint64 *count;
-  int rc;
-
-  stmt = fd_store_prepare (db, "SELECT COUNT(*) FROM conversations WHERE status = 'open'", error);
-  if (stmt == NULL)
-    return FALSE;
-
-  rc = sqlite3_step (stmt);
-  if (rc != SQLITE_ROW)
-    {
-      fd_store_set_error (db, rc, error);
-      return FALSE;
-    }
-
-  count = g_new (gint64, 1);
-  *count = sqlite3_column_int64 (stmt, 0);
-  *result = count;
-
-  return TRUE;
 }
 
 static void
@@ -221,7 +280,6 @@ fd_window_set_open_count (FdWindow *self,
 
   if (count > 0)
     {
-      /* With the locale's thousands separator: "5,000". */
       g_autofree char *text = g_strdup_printf ("%'" G_GINT64_FORMAT, count);
       g_autofree char *description = NULL;
 
@@ -231,46 +289,132 @@ fd_window_set_open_count (FdWindow *self,
                                                   "%s open conversations",
                                                   count),
                                      text);
-      gtk_label_set_label (self->inbox_count_label, text);
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self->inbox_count_label), description);
       gtk_accessible_update_property (GTK_ACCESSIBLE (self->inbox_row),
                                       GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description,
                                       -1);
-      gtk_widget_set_visible (GTK_WIDGET (self->inbox_count_label), TRUE);
     }
   else
     {
-      gtk_widget_set_visible (GTK_WIDGET (self->inbox_count_label), FALSE);
       gtk_accessible_reset_property (GTK_ACCESSIBLE (self->inbox_row),
                                      GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
     }
 }
 
 static void
-fd_window_count_open_cb (GObject      *object,
-                         GAsyncResult *result,
-                         gpointer      user_data)
+fd_window_set_count_label (GtkLabel  *label,
+                           GtkWidget *row,
+                           gint64     count)
+{
+  if (count < 0)
+    {
+      gtk_label_set_label (label, "");
+      gtk_widget_set_visible (GTK_WIDGET (label), FALSE);
+      gtk_accessible_reset_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+      return;
+    }
+  else
+    {
+      /* With the locale's thousands separator: "5,000". */
+      g_autofree char *text = g_strdup_printf ("%'" G_GINT64_FORMAT, count);
+      g_autofree char *description = NULL;
+
+      /* Translators: %s is a number of conversations, already formatted. */
+      description = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                  "%s conversation",
+                                                  "%s conversations",
+                                                  count),
+                                     text);
+      gtk_label_set_label (label, text);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (label), description);
+      gtk_widget_set_visible (GTK_WIDGET (label), TRUE);
+      /* The number itself, for tests (stored + 1 so that 0 is "none"). */
+      g_object_set_data (G_OBJECT (label), "fd-count", GSIZE_TO_POINTER ((gsize) count + 1));
+      gtk_accessible_update_property (GTK_ACCESSIBLE (row),
+                                      GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description,
+                                      -1);
+    }
+}
+
+static void fd_window_count (FdWindow *self);
+
+static void
+fd_window_count_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
 {
   g_autoptr(FdWindow) self = user_data;
   g_autoptr(GError) error = NULL;
-  g_autofree gint64 *count = NULL;
+  g_autoptr(FdInboxCounts) counts = NULL;
+  guint n_saved;
 
-  count = fd_store_run_finish (FD_STORE (object), result, &error);
+  counts = fd_inbox_count_finish (FD_STORE (object), result, &error);
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
 
-  if (count == NULL)
+  self->counting = FALSE;
+
+  if (counts == NULL)
     {
-      /* The count is a convenience: an error here is logged, and the area that
-       * reads the same table reports it where it blocks something. */
-      g_warning ("Could not count open conversations: %s",
-                 error ? error->message : "no result");
+      /* The counts are a convenience: an error here is logged, and the list that
+       * reads the same tables reports it where it blocks something. */
+      g_debug ("Could not count conversations: %s", error ? error->message : "no result");
       fd_window_set_open_count (self, -1);
+      for (guint i = 0; i < FD_INBOX_N_VIEWS; i++)
+        fd_window_set_count_label (self->view_count_labels[i], GTK_WIDGET (self->view_rows[i]), -1);
+    }
+  else
+    {
+      fd_window_set_open_count (self, counts->views[FD_INBOX_VIEW_ALL_OPEN]);
+      for (guint i = 0; i < FD_INBOX_N_VIEWS; i++)
+        fd_window_set_count_label (self->view_count_labels[i], GTK_WIDGET (self->view_rows[i]),
+                                   counts->views[i]);
+
+      /* Saved searches are counted in list order; a list changed meanwhile is counted
+       * again below. */
+      n_saved = self->saved_rows != NULL ? self->saved_rows->len : 0;
+      if (counts->saved != NULL && counts->saved->len == n_saved)
+        {
+          for (guint i = 0; i < n_saved; i++)
+            {
+              GtkWidget *row = g_ptr_array_index (self->saved_rows, i);
+
+              fd_window_set_count_label (g_object_get_data (G_OBJECT (row), "fd-count-label"), row,
+                                         g_array_index (counts->saved, gint64, i));
+            }
+        }
+      else
+        {
+          self->count_again = TRUE;
+        }
+    }
+
+  if (self->count_again)
+    fd_window_count (self);
+}
+
+static void
+fd_window_count (FdWindow *self)
+{
+  FdStore *store;
+
+  g_assert (FD_IS_WINDOW (self));
+
+  if (self->app == NULL ||
+      !fd_application_get_store_ready (self->app) ||
+      (store = fd_application_get_store (self->app)) == NULL)
+    return;
+
+  /* One count at a time: a request meanwhile makes one more when it returns. */
+  if (self->counting)
+    {
+      self->count_again = TRUE;
       return;
     }
 
-  fd_window_set_open_count (self, *count);
+  self->counting = TRUE;
+  self->count_again = FALSE;
+  fd_inbox_count_async (store, self->counts_cancellable, fd_window_count_cb, g_object_ref (self));
 }
 
 static gboolean
@@ -280,39 +424,216 @@ fd_window_show_spinner_cb (gpointer user_data)
 
   self->spinner_source = 0;
 
-  gtk_widget_set_visible (GTK_WIDGET (self->inbox_count_label), FALSE);
   gtk_widget_set_visible (GTK_WIDGET (self->inbox_spinner), TRUE);
   gtk_spinner_start (self->inbox_spinner);
 
   return G_SOURCE_REMOVE;
 }
 
-void
-_fd_window_reload_counts (FdWindow *self)
+static void
+saved_search_delete_clicked_cb (GtkButton *button,
+                                FdWindow  *self)
+{
+  FdSavedSearch *search = g_object_get_data (G_OBJECT (button), "fd-saved-search");
+
+  gtk_widget_activate_action (GTK_WIDGET (self), "win.delete-saved-search", "x",
+                              fd_saved_search_get_id (search));
+}
+
+static GtkListBoxRow *
+fd_window_new_view_row (const char  *icon_name,
+                        const char  *title,
+                        GtkLabel   **count_label,
+                        GtkWidget   *suffix)
+{
+  GtkWidget *row = gtk_list_box_row_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget *image = gtk_image_new_from_icon_name (icon_name);
+  GtkWidget *label = gtk_label_new (title);
+  GtkWidget *count = gtk_label_new (NULL);
+
+  /* Indented under Inbox. */
+  gtk_widget_set_margin_start (box, 24);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (image),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, "",
+                                  -1);
+  gtk_widget_set_can_target (image, FALSE);
+  gtk_box_append (GTK_BOX (box), image);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  gtk_widget_set_hexpand (label, TRUE);
+  gtk_box_append (GTK_BOX (box), label);
+
+  gtk_widget_set_visible (count, FALSE);
+  gtk_widget_set_valign (count, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (count, "fd-count");
+  gtk_widget_add_css_class (count, "numeric");
+  gtk_widget_add_css_class (count, "dim-label");
+  gtk_box_append (GTK_BOX (box), count);
+
+  if (suffix != NULL)
+    gtk_box_append (GTK_BOX (box), suffix);
+
+  gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (row),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, title,
+                                  -1);
+  g_object_set_data (G_OBJECT (row), "fd-count-label", count);
+
+  if (count_label != NULL)
+    *count_label = GTK_LABEL (count);
+
+  return GTK_LIST_BOX_ROW (row);
+}
+
+static gboolean
+saved_searches_equal (GListModel *a,
+                      GListModel *b)
+{
+  guint n;
+
+  if (a == NULL || b == NULL)
+    return FALSE;
+
+  n = g_list_model_get_n_items (a);
+  if (n != g_list_model_get_n_items (b))
+    return FALSE;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(FdSavedSearch) x = g_list_model_get_item (a, i);
+      g_autoptr(FdSavedSearch) y = g_list_model_get_item (b, i);
+
+      if (fd_saved_search_get_id (x) != fd_saved_search_get_id (y) ||
+          g_strcmp0 (fd_saved_search_get_name (x), fd_saved_search_get_name (y)) != 0 ||
+          g_strcmp0 (fd_saved_search_get_query (x), fd_saved_search_get_query (y)) != 0)
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+static void
+fd_window_set_saved_searches (FdWindow   *self,
+                              GListStore *searches)
+{
+  GtkListBoxRow *after = self->view_rows[FD_INBOX_N_VIEWS - 1];
+  int position = gtk_list_box_row_get_index (after) + 1;
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (searches));
+  FdSavedSearch *shown = fd_inbox_page_get_saved_search (self->inbox_page);
+  gboolean shown_found = FALSE;
+
+  /* Rows are only rebuilt when the searches changed, so a sync round does not take
+   * the selection or the focus away from a saved search. */
+  if (saved_searches_equal (G_LIST_MODEL (self->saved_searches), G_LIST_MODEL (searches)))
+    return;
+
+  for (guint i = 0; self->saved_rows != NULL && i < self->saved_rows->len; i++)
+    gtk_list_box_remove (self->sidebar_list, g_ptr_array_index (self->saved_rows, i));
+  g_ptr_array_set_size (self->saved_rows, 0);
+  g_set_object (&self->saved_searches, searches);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(FdSavedSearch) search = g_list_model_get_item (G_LIST_MODEL (searches), i);
+      g_autofree char *tooltip = NULL;
+      GtkWidget *delete_button;
+      GtkListBoxRow *row;
+
+      /* Translators: %s is the name of a saved search. */
+      tooltip = g_strdup_printf (_("Delete the saved search “%s”"), fd_saved_search_get_name (search));
+      delete_button = gtk_button_new_from_icon_name ("user-trash-symbolic");
+      gtk_widget_set_valign (delete_button, GTK_ALIGN_CENTER);
+      gtk_widget_add_css_class (delete_button, "flat");
+      gtk_widget_add_css_class (delete_button, "fd-sidebar-delete");
+      gtk_widget_set_tooltip_text (delete_button, tooltip);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (delete_button),
+                                      GTK_ACCESSIBLE_PROPERTY_LABEL, tooltip,
+                                      -1);
+      g_object_set_data_full (G_OBJECT (delete_button), "fd-saved-search",
+                              g_object_ref (search), g_object_unref);
+      g_signal_connect_object (delete_button, "clicked",
+                               G_CALLBACK (saved_search_delete_clicked_cb), self, 0);
+
+      row = fd_window_new_view_row ("folder-saved-search-symbolic",
+                                    fd_saved_search_get_name (search), NULL, delete_button);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (row), fd_saved_search_get_query (search));
+      g_object_set_data_full (G_OBJECT (row), "fd-saved-search", g_object_ref (search), g_object_unref);
+      gtk_list_box_insert (self->sidebar_list, GTK_WIDGET (row), position + i);
+      g_ptr_array_add (self->saved_rows, row);
+
+      if (shown != NULL && fd_saved_search_get_id (shown) == fd_saved_search_get_id (search))
+        shown_found = TRUE;
+
+      if (self->restore_saved_id != 0 && fd_saved_search_get_id (search) == self->restore_saved_id)
+        fd_inbox_page_show_saved_search (self->inbox_page, search);
+    }
+
+  self->restore_saved_id = 0;
+
+  /* The saved search shown was deleted: back to the view it was opened from. */
+  if (shown != NULL && !shown_found)
+    fd_inbox_page_show_view (self->inbox_page, fd_inbox_page_get_view (self->inbox_page));
+
+  fd_window_select_sidebar_row (self);
+}
+
+static void
+fd_window_list_saved_cb (GObject      *object,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  g_autoptr(FdWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GListStore) searches = NULL;
+
+  searches = fd_saved_search_list_finish (FD_STORE (object), result, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  if (searches == NULL)
+    g_debug ("Could not list saved searches: %s", error ? error->message : "no result");
+  else
+    fd_window_set_saved_searches (self, searches);
+
+  fd_window_count (self);
+}
+
+/* Reads the saved searches, then counts every view and saved search, on the store's
+ * worker thread: the main thread never touches SQLite. */
+static void
+fd_window_reload_sidebar (FdWindow *self)
 {
   FdStore *store;
 
-  g_return_if_fail (FD_IS_WINDOW (self));
+  g_assert (FD_IS_WINDOW (self));
 
   if (self->app == NULL ||
       !fd_application_get_store_ready (self->app) ||
       (store = fd_application_get_store (self->app)) == NULL)
     return;
 
-  g_cancellable_cancel (self->counts_cancellable);
-  g_clear_object (&self->counts_cancellable);
-  self->counts_cancellable = g_cancellable_new ();
+  if (self->counts_cancellable == NULL)
+    self->counts_cancellable = g_cancellable_new ();
 
   if (self->spinner_source == 0 && self->open_count < 0)
     self->spinner_source = g_timeout_add (SPINNER_DELAY_MS, fd_window_show_spinner_cb, self);
 
-  fd_store_run_async (store,
-                      fd_window_count_open_job,
-                      NULL, NULL,
-                      g_free,
-                      self->counts_cancellable,
-                      fd_window_count_open_cb,
-                      g_object_ref (self));
+  fd_saved_search_list_async (store, self->counts_cancellable, fd_window_list_saved_cb,
+                              g_object_ref (self));
+}
+
+/* Something changed conversations behind the Inbox's back (snoozes woke, alerts came):
+ * the counts and the list are read again. */
+void
+_fd_window_reload_counts (FdWindow *self)
+{
+  g_return_if_fail (FD_IS_WINDOW (self));
+
+  fd_window_reload_sidebar (self);
+  fd_inbox_page_reload (self->inbox_page);
 }
 
 static void
@@ -459,7 +780,8 @@ fd_window_update_store_state (FdWindow *self)
 
   if (fd_application_get_store_ready (self->app))
     {
-      _fd_window_reload_counts (self);
+      fd_inbox_page_set_store (self->inbox_page, fd_application_get_store (self->app));
+      fd_window_reload_sidebar (self);
       fd_window_reload_accounts (self);
     }
   else if (self->spinner_source == 0 && self->open_count < 0)
@@ -511,6 +833,79 @@ sync_foot_sync_finished_cb (FdWindow *self)
 }
 
 static void
+inbox_changed_cb (FdWindow *self)
+{
+  fd_window_reload_sidebar (self);
+}
+
+static void
+inbox_back_cb (FdWindow *self)
+{
+  adw_leaflet_navigate (self->leaflet, ADW_NAVIGATION_DIRECTION_BACK);
+  gtk_widget_grab_focus (GTK_WIDGET (self->sidebar_list));
+}
+
+static void
+inbox_sort_cb (FdWindow *self)
+{
+  if (fd_window_settings_has_key (self, "inbox-sort"))
+    g_settings_set_string (self->settings, "inbox-sort",
+                           fd_inbox_sort_to_name (fd_inbox_page_get_sort (self->inbox_page)));
+}
+
+static void
+fd_window_save_inbox_source (FdWindow *self)
+{
+  FdSavedSearch *search = fd_inbox_page_get_saved_search (self->inbox_page);
+  g_autofree char *value = NULL;
+
+  if (!fd_window_settings_has_key (self, "inbox-view"))
+    return;
+
+  if (search != NULL)
+    value = g_strdup_printf ("saved:%" G_GINT64_FORMAT, fd_saved_search_get_id (search));
+  else
+    value = g_strdup (fd_inbox_view_id_to_name (fd_inbox_page_get_view (self->inbox_page)));
+
+  g_settings_set_string (self->settings, "inbox-view", value);
+}
+
+static void
+fd_window_show_inbox_view (FdWindow      *self,
+                           FdInboxViewId  view)
+{
+  fd_inbox_page_show_view (self->inbox_page, view);
+  fd_window_save_inbox_source (self);
+  fd_window_show_area (self, FD_AREA_INBOX);
+}
+
+static void
+fd_window_show_saved_search (FdWindow      *self,
+                             FdSavedSearch *search)
+{
+  fd_inbox_page_show_saved_search (self->inbox_page, search);
+  fd_window_save_inbox_source (self);
+  fd_window_show_area (self, FD_AREA_INBOX);
+}
+
+static FdSavedSearch *
+fd_window_find_saved_search (FdWindow *self,
+                             gint64    id)
+{
+  guint n = self->saved_searches != NULL ? g_list_model_get_n_items (G_LIST_MODEL (self->saved_searches)) : 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(FdSavedSearch) search = g_list_model_get_item (G_LIST_MODEL (self->saved_searches), i);
+
+      if (fd_saved_search_get_id (search) == id)
+        return search;
+    }
+
+  return NULL;
+}
+
+static void
 fd_window_notify_application_cb (FdWindow   *self,
                                  GParamSpec *pspec,
                                  gpointer    user_data)
@@ -558,14 +953,23 @@ static void
 sidebar_row_activated_cb (FdWindow      *self,
                           GtkListBoxRow *row)
 {
-  int index;
+  FdSavedSearch *search;
+  const char *area;
+  int view;
 
   g_assert (FD_IS_WINDOW (self));
 
-  index = gtk_list_box_row_get_index (row);
-  g_return_if_fail (index >= 0 && index < (int) G_N_ELEMENTS (areas));
+  /* Rows say what they show: an area, an Inbox view (stored + 1) or a saved search. */
+  area = g_object_get_data (G_OBJECT (row), "fd-area");
+  view = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (row), "fd-view"));
+  search = g_object_get_data (G_OBJECT (row), "fd-saved-search");
 
-  fd_window_show_area (self, areas[index]);
+  if (view > 0)
+    fd_window_show_inbox_view (self, view - 1);
+  else if (search != NULL)
+    fd_window_show_saved_search (self, search);
+  else if (area != NULL)
+    fd_window_show_area (self, area);
 }
 
 static void
@@ -592,6 +996,289 @@ fd_window_show_area_action (GtkWidget  *widget,
     }
 
   fd_window_show_area (self, area);
+}
+
+static void
+fd_window_open_conversation_action (GtkWidget  *widget,
+                                    const char *action_name,
+                                    GVariant   *parameter)
+{
+  FdWindow *self = FD_WINDOW (widget);
+  gint64 id = g_variant_get_int64 (parameter);
+
+  if (id <= 0)
+    return;
+
+  fd_window_show_area (self, FD_AREA_INBOX);
+  fd_inbox_page_open_conversation (self->inbox_page, id);
+}
+
+static void
+fd_window_show_inbox_view_action (GtkWidget  *widget,
+                                  const char *action_name,
+                                  GVariant   *parameter)
+{
+  FdWindow *self = FD_WINDOW (widget);
+  FdInboxViewId view;
+
+  if (!fd_inbox_view_id_from_name (g_variant_get_string (parameter, NULL), &view))
+    {
+      g_warning ("There is no Inbox view called “%s”", g_variant_get_string (parameter, NULL));
+      return;
+    }
+
+  fd_window_show_inbox_view (self, view);
+}
+
+static void
+fd_window_show_saved_search_action (GtkWidget  *widget,
+                                    const char *action_name,
+                                    GVariant   *parameter)
+{
+  FdWindow *self = FD_WINDOW (widget);
+  FdSavedSearch *search = fd_window_find_saved_search (self, g_variant_get_int64 (parameter));
+
+  if (search != NULL)
+    fd_window_show_saved_search (self, search);
+}
+
+static void
+saved_search_deleted_cb (GObject      *object,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  g_autoptr(FdWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!fd_saved_search_delete_finish (FD_STORE (object), result, &error))
+    {
+      g_autofree char *message = NULL;
+
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+
+      /* Translators: %s says why, as a full sentence. */
+      message = g_strdup_printf (_("The saved search could not be deleted. %s"), error->message);
+      fd_window_add_toast (self, message, NULL);
+      return;
+    }
+
+  fd_window_reload_sidebar (self);
+}
+
+static void
+delete_saved_search_response_cb (AdwMessageDialog *dialog,
+                                 const char       *response,
+                                 FdWindow         *self)
+{
+  gint64 id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (dialog), "fd-id"));
+  FdStore *store;
+
+  if (!g_str_equal (response, "delete") || self->app == NULL ||
+      (store = fd_application_get_store (self->app)) == NULL)
+    return;
+
+  fd_saved_search_delete_async (store, id, self->counts_cancellable,
+                                saved_search_deleted_cb, g_object_ref (self));
+}
+
+static void
+fd_window_delete_saved_search_action (GtkWidget  *widget,
+                                      const char *action_name,
+                                      GVariant   *parameter)
+{
+  FdWindow *self = FD_WINDOW (widget);
+  FdSavedSearch *search = fd_window_find_saved_search (self, g_variant_get_int64 (parameter));
+  g_autofree char *heading = NULL;
+  GtkWidget *dialog;
+
+  if (search == NULL)
+    return;
+
+  /* Translators: %s is the name of a saved search. */
+  heading = g_strdup_printf (_("Delete “%s”?"), fd_saved_search_get_name (search));
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), heading,
+                                   _("The saved search is removed from the sidebar. The conversations it finds are not changed."));
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "delete", _("_Delete"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "delete",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data (G_OBJECT (dialog), "fd-id", GSIZE_TO_POINTER (fd_saved_search_get_id (search)));
+  g_signal_connect_object (dialog, "response", G_CALLBACK (delete_saved_search_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+add_palette_item (GListStore    *items,
+                  FdPaletteKind  kind,
+                  const char    *title,
+                  const char    *subtitle,
+                  const char    *icon_name,
+                  const char    *action_name,
+                  GVariant      *target,
+                  const char    *accel)
+{
+  g_autoptr(FdPaletteItem) item = NULL;
+
+  item = fd_palette_item_new (kind, title, subtitle, icon_name, action_name, target, accel);
+  g_list_store_append (items, item);
+}
+
+/* Every action the palette offers in the Inbox, with the key that does the same. */
+static const struct
+{
+  const char *title;
+  const char *action;
+  const char *target;  /* a string parameter, or NULL */
+  const char *accel;
+  const char *icon;
+} inbox_palette_actions[] = {
+  { N_("Next Conversation"), "inbox.next", NULL, "j", "go-down-symbolic" },
+  { N_("Previous Conversation"), "inbox.previous", NULL, "k", "go-up-symbolic" },
+  { N_("Open Conversation"), "inbox.open", NULL, "Return", "go-next-symbolic" },
+  { N_("Reply"), "inbox.reply", NULL, "r", "mail-reply-sender-symbolic" },
+  { N_("Internal Note"), "inbox.note", NULL, "n", "document-edit-symbolic" },
+  { N_("Send and Resolve"), "conversation.send-and-resolve", NULL, "<Control>Return", "mail-send-symbolic" },
+  { N_("Resolve"), "inbox.resolve", NULL, "e", "object-select-symbolic" },
+  { N_("Snooze…"), "inbox.snooze", NULL, "s", "alarm-symbolic" },
+  { N_("Snooze Until Tomorrow"), "inbox.snooze-preset", "tomorrow", NULL, "alarm-symbolic" },
+  { N_("Snooze Until Next Week"), "inbox.snooze-preset", "next-week", NULL, "alarm-symbolic" },
+  { N_("Assign to Me"), "inbox.assign-to-me", NULL, "a", "avatar-default-symbolic" },
+  { N_("Tags…"), "inbox.tag", NULL, "t", "user-bookmarks-symbolic" },
+  { N_("Mark as Open"), "inbox.set-status", "open", NULL, "mail-unread-symbolic" },
+  { N_("Mark as Pending"), "inbox.set-status", "pending", NULL, "mail-read-symbolic" },
+  { N_("Priority: Urgent"), "inbox.set-priority", "urgent", NULL, "emblem-important-symbolic" },
+  { N_("Priority: High"), "inbox.set-priority", "high", NULL, "go-up-symbolic" },
+  { N_("Priority: Normal"), "inbox.set-priority", "normal", NULL, NULL },
+  { N_("Priority: Low"), "inbox.set-priority", "low", NULL, "go-down-symbolic" },
+  { N_("Search Conversations"), "inbox.search", NULL, "slash", "edit-find-symbolic" },
+  { N_("Save Search…"), "inbox.save-search", NULL, NULL, "folder-saved-search-symbolic" },
+  { N_("Undo"), "inbox.undo", NULL, NULL, "edit-undo-symbolic" },
+  { N_("Sort by SLA Due"), "inbox.sort", "sla", NULL, "view-sort-descending-symbolic" },
+  { N_("Sort by Newest"), "inbox.sort", "newest", NULL, "view-sort-descending-symbolic" },
+  { N_("Sort by Oldest"), "inbox.sort", "oldest", NULL, "view-sort-ascending-symbolic" },
+  { N_("Sort by Priority"), "inbox.sort", "priority", NULL, "view-sort-descending-symbolic" },
+  { N_("Show or Hide Customer Details"), "conversation.toggle-context", NULL, "F9", "sidebar-show-right-symbolic" },
+};
+
+static void
+fd_window_command_palette_action (GtkWidget  *widget,
+                                  const char *action_name,
+                                  GVariant   *parameter)
+{
+  FdWindow *self = FD_WINDOW (widget);
+  g_autoptr(GListStore) items = g_list_store_new (FD_TYPE_PALETTE_ITEM);
+  FdConversationView *view = fd_inbox_page_get_conversation_view (self->inbox_page);
+  gboolean in_inbox = g_strcmp0 (self->area, FD_AREA_INBOX) == 0;
+  FdCommandPalette *palette;
+  GListModel *recent;
+  GListModel *macros;
+
+  /* The conversation view is the deepest widget that every action here reaches: its
+   * own, the page's and the window's. */
+  if (in_inbox)
+    {
+      for (guint i = 0; i < G_N_ELEMENTS (inbox_palette_actions); i++)
+        add_palette_item (items, FD_PALETTE_ACTION,
+                          _(inbox_palette_actions[i].title), NULL,
+                          inbox_palette_actions[i].icon,
+                          inbox_palette_actions[i].action,
+                          inbox_palette_actions[i].target != NULL
+                            ? g_variant_new_string (inbox_palette_actions[i].target) : NULL,
+                          inbox_palette_actions[i].accel);
+    }
+
+  for (guint i = 0; i < FD_INBOX_N_VIEWS; i++)
+    {
+      const char *count = gtk_widget_get_visible (GTK_WIDGET (self->view_count_labels[i]))
+        ? gtk_widget_get_tooltip_text (GTK_WIDGET (self->view_count_labels[i])) : NULL;
+
+      add_palette_item (items, FD_PALETTE_VIEW,
+                        fd_inbox_view_id_to_title (i), count,
+                        fd_inbox_view_id_to_icon (i),
+                        "win.show-inbox-view",
+                        g_variant_new_string (fd_inbox_view_id_to_name (i)),
+                        NULL);
+    }
+
+  for (guint i = 0; self->saved_searches != NULL && i < g_list_model_get_n_items (G_LIST_MODEL (self->saved_searches)); i++)
+    {
+      g_autoptr(FdSavedSearch) search = g_list_model_get_item (G_LIST_MODEL (self->saved_searches), i);
+
+      add_palette_item (items, FD_PALETTE_VIEW,
+                        fd_saved_search_get_name (search),
+                        fd_saved_search_get_query (search),
+                        "folder-saved-search-symbolic",
+                        "win.show-saved-search",
+                        g_variant_new_int64 (fd_saved_search_get_id (search)),
+                        NULL);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (areas); i++)
+    {
+      static const char * const titles[] = {
+        N_("Go to Inbox"), N_("Go to Customers"), N_("Go to Billing"), N_("Go to Docs"),
+        N_("Go to Insights"),
+      };
+      g_autofree char *accel = g_strdup_printf ("<Control>%u", i + 1);
+
+      add_palette_item (items, FD_PALETTE_ACTION, _(titles[i]), NULL, NULL,
+                        "win.show-area", g_variant_new_string (areas[i]), accel);
+    }
+
+  macros = fd_conversation_view_get_macros (view);
+  if (in_inbox && macros != NULL && fd_conversation_view_get_conversation_id (view) != 0)
+    {
+      for (guint i = 0; i < g_list_model_get_n_items (macros); i++)
+        {
+          g_autoptr(FdMacro) macro = g_list_model_get_item (macros, i);
+
+          add_palette_item (items, FD_PALETTE_MACRO,
+                            fd_macro_get_title (macro),
+                            fd_macro_get_is_note (macro) ? _("Macro, internal note") : _("Macro"),
+                            "document-edit-symbolic",
+                            "conversation.insert-macro",
+                            g_variant_new_string (fd_macro_get_id (macro)),
+                            NULL);
+        }
+    }
+
+  recent = fd_inbox_page_get_recent (self->inbox_page);
+  for (guint i = 0; i < g_list_model_get_n_items (recent); i++)
+    {
+      g_autoptr(FdConversationSummary) summary = g_list_model_get_item (recent, i);
+      const char *organisation = fd_conversation_summary_get_organisation (summary);
+      g_autofree char *subtitle = NULL;
+
+      if (organisation != NULL && organisation[0] != '\0')
+        subtitle = g_strdup_printf ("%s · %s", fd_conversation_summary_get_contact_name (summary), organisation);
+      else
+        subtitle = g_strdup (fd_conversation_summary_get_contact_name (summary));
+
+      add_palette_item (items, FD_PALETTE_CONVERSATION,
+                        fd_conversation_summary_get_subject (summary), subtitle,
+                        "mail-unread-symbolic",
+                        "win.open-conversation",
+                        g_variant_new_int64 (fd_conversation_summary_get_id (summary)),
+                        NULL);
+    }
+
+  palette = fd_command_palette_new (GTK_WIDGET (view), G_LIST_MODEL (items));
+  gtk_window_present (GTK_WINDOW (palette));
+}
+
+static void
+inbox_undo_activated_cb (GSimpleAction *action,
+                         GVariant      *parameter,
+                         gpointer       user_data)
+{
+  FdWindow *self = user_data;
+
+  gtk_widget_activate_action (GTK_WIDGET (self->inbox_page), "inbox.undo", NULL);
 }
 
 static gboolean
@@ -628,6 +1315,9 @@ fd_window_finalize (GObject *object)
   g_clear_object (&self->counts_cancellable);
   g_clear_object (&self->accounts_cancellable);
   g_clear_object (&self->settings);
+  g_clear_object (&self->saved_searches);
+  g_clear_object (&self->inbox_actions);
+  g_clear_pointer (&self->saved_rows, g_ptr_array_unref);
   g_clear_pointer (&self->area, g_free);
 
   G_OBJECT_CLASS (fd_window_parent_class)->finalize (object);
@@ -705,22 +1395,36 @@ fd_window_class_init (FdWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, FdWindow, sidebar_list);
   gtk_widget_class_bind_template_child (widget_class, FdWindow, inbox_row);
   gtk_widget_class_bind_template_child (widget_class, FdWindow, inbox_spinner);
-  gtk_widget_class_bind_template_child (widget_class, FdWindow, inbox_count_label);
   gtk_widget_class_bind_template_child (widget_class, FdWindow, sync_foot);
   gtk_widget_class_bind_template_child (widget_class, FdWindow, sync_summary);
   gtk_widget_class_bind_template_child (widget_class, FdWindow, sync_icon);
   gtk_widget_class_bind_template_child (widget_class, FdWindow, sync_label);
   gtk_widget_class_bind_template_child (widget_class, FdWindow, sync_button);
+  gtk_widget_class_bind_template_child (widget_class, FdWindow, content_header);
   gtk_widget_class_bind_template_child (widget_class, FdWindow, content_title);
   gtk_widget_class_bind_template_child (widget_class, FdWindow, store_error_box);
   gtk_widget_class_bind_template_child (widget_class, FdWindow, store_error_title);
   gtk_widget_class_bind_template_child (widget_class, FdWindow, store_error_label);
   gtk_widget_class_bind_template_child (widget_class, FdWindow, content_stack);
+  gtk_widget_class_bind_template_child (widget_class, FdWindow, inbox_page);
   gtk_widget_class_bind_template_callback (widget_class, sidebar_row_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, back_button_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, sync_foot_sync_finished_cb);
+  gtk_widget_class_bind_template_callback (widget_class, inbox_back_cb);
+  gtk_widget_class_bind_template_callback (widget_class, inbox_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, inbox_sort_cb);
 
   gtk_widget_class_install_action (widget_class, "win.show-area", "s", fd_window_show_area_action);
+  gtk_widget_class_install_action (widget_class, "win.open-conversation", "x",
+                                   fd_window_open_conversation_action);
+  gtk_widget_class_install_action (widget_class, "win.show-inbox-view", "s",
+                                   fd_window_show_inbox_view_action);
+  gtk_widget_class_install_action (widget_class, "win.show-saved-search", "x",
+                                   fd_window_show_saved_search_action);
+  gtk_widget_class_install_action (widget_class, "win.delete-saved-search", "x",
+                                   fd_window_delete_saved_search_action);
+  gtk_widget_class_install_action (widget_class, "win.command-palette", NULL,
+                                   fd_window_command_palette_action);
 
   for (guint i = 0; i < G_N_ELEMENTS (areas); i++)
     gtk_widget_class_add_binding_action (widget_class,
@@ -729,8 +1433,74 @@ fd_window_class_init (FdWindowClass *klass)
   gtk_widget_class_add_binding_action (widget_class,
                                        GDK_KEY_w, GDK_CONTROL_MASK,
                                        "window.close", NULL);
+  gtk_widget_class_add_binding_action (widget_class,
+                                       GDK_KEY_k, GDK_CONTROL_MASK,
+                                       "win.command-palette", NULL);
 
   g_type_ensure (FD_TYPE_SYNC_FOOT);
+  g_type_ensure (FD_TYPE_INBOX_PAGE);
+}
+
+static void
+fd_window_build_sidebar (FdWindow *self)
+{
+  const GActionEntry inbox_entries[] = {
+    { "undo", inbox_undo_activated_cb, NULL, NULL, NULL, { 0 } },
+  };
+  guint i = 0;
+  int position;
+
+  /* The area rows of the template, in order. */
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->sidebar_list));
+       child != NULL && i < G_N_ELEMENTS (areas);
+       child = gtk_widget_get_next_sibling (child), i++)
+    g_object_set_data (G_OBJECT (child), "fd-area", (gpointer) areas[i]);
+
+  position = gtk_list_box_row_get_index (self->inbox_row) + 1;
+  for (i = 0; i < FD_INBOX_N_VIEWS; i++)
+    {
+      GtkListBoxRow *row = fd_window_new_view_row (fd_inbox_view_id_to_icon (i),
+                                                   fd_inbox_view_id_to_title (i),
+                                                   &self->view_count_labels[i], NULL);
+
+      g_object_set_data (G_OBJECT (row), "fd-view", GINT_TO_POINTER (i + 1));
+      gtk_list_box_insert (self->sidebar_list, GTK_WIDGET (row), position + i);
+      self->view_rows[i] = row;
+    }
+
+  self->saved_rows = g_ptr_array_new ();
+
+  /* The toast's Undo button lives outside the page, where "inbox.undo" is not found;
+   * this group takes it there. */
+  self->inbox_actions = g_simple_action_group_new ();
+  g_action_map_add_action_entries (G_ACTION_MAP (self->inbox_actions),
+                                   inbox_entries, G_N_ELEMENTS (inbox_entries), self);
+  gtk_widget_insert_action_group (GTK_WIDGET (self), "inbox", G_ACTION_GROUP (self->inbox_actions));
+}
+
+static void
+fd_window_restore_inbox (FdWindow *self)
+{
+  if (fd_window_settings_has_key (self, "inbox-sort"))
+    {
+      g_autofree char *name = g_settings_get_string (self->settings, "inbox-sort");
+      FdInboxSort sort;
+
+      if (fd_inbox_sort_from_name (name, &sort))
+        fd_inbox_page_set_sort (self->inbox_page, sort);
+    }
+
+  if (fd_window_settings_has_key (self, "inbox-view"))
+    {
+      g_autofree char *name = g_settings_get_string (self->settings, "inbox-view");
+      FdInboxViewId view;
+
+      /* A saved search is shown once the list of them has been read. */
+      if (g_str_has_prefix (name, "saved:"))
+        self->restore_saved_id = g_ascii_strtoll (name + strlen ("saved:"), NULL, 10);
+      else if (fd_inbox_view_id_from_name (name, &view))
+        fd_inbox_page_show_view (self->inbox_page, view);
+    }
 }
 
 static void
@@ -741,8 +1511,10 @@ fd_window_init (FdWindow *self)
   self->open_count = -1;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  fd_window_build_sidebar (self);
 
   self->settings = fd_window_create_settings ();
+  fd_window_restore_inbox (self);
 
   if (self->settings != NULL)
     {
@@ -847,4 +1619,36 @@ _fd_window_get_sync_foot (FdWindow *self)
   g_return_val_if_fail (FD_IS_WINDOW (self), NULL);
 
   return self->sync_foot;
+}
+
+FdInboxPage *
+_fd_window_get_inbox_page (FdWindow *self)
+{
+  g_return_val_if_fail (FD_IS_WINDOW (self), NULL);
+
+  return self->inbox_page;
+}
+
+gint64
+_fd_window_get_view_count (FdWindow      *self,
+                           FdInboxViewId  view)
+{
+  GtkLabel *label;
+
+  g_return_val_if_fail (FD_IS_WINDOW (self), -1);
+  g_return_val_if_fail (view < FD_INBOX_N_VIEWS, -1);
+
+  label = self->view_count_labels[view];
+  if (!gtk_widget_get_visible (GTK_WIDGET (label)))
+    return -1;
+
+  return GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (label), "fd-count")) - 1;
+}
+
+GListModel *
+_fd_window_get_saved_searches (FdWindow *self)
+{
+  g_return_val_if_fail (FD_IS_WINDOW (self), NULL);
+
+  return self->saved_searches != NULL ? G_LIST_MODEL (self->saved_searches) : NULL;
 }
