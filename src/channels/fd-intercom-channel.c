@@ -947,6 +947,10 @@ response_object (FdHttpResponse *response)
     ? json_node_get_object (response->json) : NULL;
 }
 
+static void fetch_me_cb (GObject      *object,
+                         GAsyncResult *result,
+                         gpointer      user_data);
+
 static void
 fetch_admins_cb (GObject      *object,
                  GAsyncResult *result,
@@ -956,8 +960,9 @@ fetch_admins_cb (GObject      *object,
   FetchData *data = g_task_get_task_data (task);
   g_autoptr(FdHttpResponse) response = NULL;
   g_autoptr(GError) error = NULL;
+  FdIntercomChannel *self;
+  GCancellable *cancellable;
   JsonArray *admins;
-  gint64 now_ms = g_get_real_time () / 1000;
 
   response = fd_http_client_send_finish (FD_HTTP_CLIENT (object), result, &error);
   if (response == NULL)
@@ -982,6 +987,47 @@ fetch_admins_cb (GObject      *object,
       else
         g_debug ("skipping an admin that is not an object");
     }
+
+  /* Who the token belongs to: replies are sent as them, and "My open" is theirs. */
+  self = g_task_get_source_object (task);
+  cancellable = g_task_get_cancellable (task);
+  fd_http_client_send_async (self->http,
+                             fd_http_request_new ("GET", "/me"),
+                             cancellable,
+                             fetch_me_cb,
+                             g_steal_pointer (&task));
+}
+
+static void
+fetch_me_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  FetchData *data = g_task_get_task_data (task);
+  g_autoptr(FdHttpResponse) response = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *me_id = NULL;
+  JsonObject *me;
+  gint64 now_ms = g_get_real_time () / 1000;
+
+  response = fd_http_client_send_finish (FD_HTTP_CLIENT (object), result, &error);
+  if (response == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  if ((me = response_object (response)) != NULL && (me_id = member_id (me, "id")) != NULL)
+    {
+      FdAgentRecord *agent;
+
+      add_agent (&data->builder, me);
+      if ((agent = g_hash_table_lookup (data->builder.agents, me_id)) != NULL)
+        agent->is_me = TRUE;
+    }
+  else
+    g_debug ("GET /me did not say who the token belongs to");
 
   data->cursor->full_round = data->cursor->companies_at <= 0 ||
                              now_ms - data->cursor->companies_at >= COMPANIES_REFRESH_MS;

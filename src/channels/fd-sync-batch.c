@@ -221,10 +221,12 @@ typedef struct
 
 static const char * const applier_sql[] = {
   /* org_upsert */
-  "INSERT INTO organisations (account_id, external_id, name, plan, created_at, updated_at) "
-  "VALUES (?1, ?2, coalesce(?3, ?2), coalesce(?4, 'free'), ?5, ?5) "
+  /* Services name plans freely; an organisation on a plan called Enterprise is one. */
+  "INSERT INTO organisations (account_id, external_id, name, plan, is_enterprise, created_at, updated_at) "
+  "VALUES (?1, ?2, coalesce(?3, ?2), coalesce(lower(?4), 'free'), coalesce(lower(?4) LIKE 'enterprise%', 0), ?5, ?5) "
   "ON CONFLICT (account_id, external_id) DO UPDATE SET "
-  "  name = coalesce(?3, name), plan = coalesce(?4, plan), updated_at = ?5 "
+  "  name = coalesce(?3, name), plan = coalesce(lower(?4), plan), "
+  "  is_enterprise = coalesce(lower(?4) LIKE 'enterprise%', is_enterprise), updated_at = ?5 "
   "RETURNING id",
   /* org_domain */
   "INSERT OR IGNORE INTO organisation_domains (organisation_id, domain) VALUES (?1, lower(?2))",
@@ -235,9 +237,10 @@ static const char * const applier_sql[] = {
   "  organisation_id = coalesce(?3, organisation_id), name = coalesce(?4, name), "
   "  email = coalesce(?5, email)",
   /* agent_upsert */
-  "INSERT INTO agents (account_id, external_id, name, email) VALUES (?1, ?2, coalesce(?3, ?2), ?4) "
+  "INSERT INTO agents (account_id, external_id, name, email, is_me) "
+  "VALUES (?1, ?2, coalesce(?3, ?2), ?4, ?5) "
   "ON CONFLICT (account_id, external_id) DO UPDATE SET "
-  "  name = coalesce(?3, name), email = coalesce(?4, email)",
+  "  name = coalesce(?3, name), email = coalesce(?4, email), is_me = max(is_me, ?5)",
   /* lookup_org */
   "SELECT id FROM organisations WHERE account_id = ?1 AND external_id = ?2",
   /* lookup_contact */
@@ -485,6 +488,7 @@ apply_agent (Applier        *a,
   sqlite3_bind_text (a->agent_upsert, 2, agent->external_id, -1, SQLITE_STATIC);
   bind_text_or_null (a->agent_upsert, 3, agent->name);
   bind_text_or_null (a->agent_upsert, 4, agent->email);
+  sqlite3_bind_int (a->agent_upsert, 5, agent->is_me ? 1 : 0);
 
   return step (a, a->agent_upsert, NULL, error);
 }

@@ -34,9 +34,10 @@ typedef struct
 
 typedef struct
 {
-  char   *external_id;
-  char   *name;
-  char   *email;
+  char     *external_id;
+  char     *name;
+  char     *email;
+  gboolean  is_me;    /* the person whose token the account uses */
 } FdAgentRecord;
 
 typedef struct

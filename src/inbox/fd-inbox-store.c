@@ -40,8 +40,9 @@ typedef struct
 static const ViewInfo views[FD_INBOX_N_VIEWS] = {
   [FD_INBOX_VIEW_MY_OPEN] = {
     "my-open", N_("My open"), "avatar-default-symbolic",
-    "c.status = 'open' AND c.assignee_id = "
-    "(SELECT me.id FROM agents me WHERE me.is_me = 1 ORDER BY me.id LIMIT 1)",
+    /* The agent has one row per connected account that knows them. */
+    "c.status = 'open' AND c.assignee_id IN "
+    "(SELECT me.id FROM agents me WHERE me.is_me = 1)",
     FROM_BY_ASSIGNEE
   },
   [FD_INBOX_VIEW_UNASSIGNED] = {

@@ -688,6 +688,17 @@ handle_api (FakeIntercom      *fake,
   guint n = g_strv_length (segments);
   JsonObject *conversation = NULL;
 
+  /* The token belongs to the first admin. */
+  if (g_str_equal (method, "GET") && g_str_equal (path, "/me"))
+    {
+      JsonArray *admins = json_node_get_array (fake->admins);
+      g_autoptr(JsonNode) answer = json_node_new (JSON_NODE_OBJECT);
+
+      json_node_set_object (answer, json_array_get_object_element (admins, 0));
+      respond_json (msg, 200, answer);
+      return;
+    }
+
   if (g_str_equal (method, "GET") && g_str_equal (path, "/admins"))
     {
       g_autoptr(JsonBuilder) b = json_builder_new ();
@@ -1442,8 +1453,10 @@ test_first_sync (Fixture       *f,
   g_assert_cmpuint (stats.conversations_new, ==, 5);
   g_assert_cmpuint (stats.conversations_updated, ==, 0);
 
-  orgs = query (f->store, "SELECT external_id, name, plan FROM organisations ORDER BY external_id");
-  g_assert_cmpstr (orgs, ==, "c1|Acme|Enterprise\nc2|Globex|free\nc3|Initech|free\nc9|Late Corp|Pro\n");
+  /* Plans are stored in lower case, so SLA policies and the Enterprise view match them
+   * however the service spells them. */
+  orgs = query (f->store, "SELECT external_id, name, plan, is_enterprise FROM organisations ORDER BY external_id");
+  g_assert_cmpstr (orgs, ==, "c1|Acme|enterprise|1\nc2|Globex|free|0\nc3|Initech|free|0\nc9|Late Corp|pro|0\n");
 
   /* u9 only appeared as a conversation's author, so its creation time is unknown. */
   contacts = query (f->store, "SELECT c.external_id, c.name, c.email, o.external_id, "
@@ -1456,8 +1469,10 @@ test_first_sync (Fixture       *f,
                    "u3|lead@x.test|lead@x.test|NULL|1690000000000\n"
                    "u9|Newcomer|new@late.test|NULL|now\n");
 
-  agents = query (f->store, "SELECT external_id, name, email FROM agents ORDER BY external_id");
-  g_assert_cmpstr (agents, ==, "100|Ann Agent|ann@support.test\n101|Bo Agent|bo@support.test\n");
+  /* GET /me says whose token it is: that admin is the user. */
+  g_assert_cmpuint (fake_count (f->fake, "GET /me"), ==, 1);
+  agents = query (f->store, "SELECT external_id, name, email, is_me FROM agents ORDER BY external_id");
+  g_assert_cmpstr (agents, ==, "100|Ann Agent|ann@support.test|1\n101|Bo Agent|bo@support.test|0\n");
 
   /* An email conversation, with its first message, replies, a note, no bare state changes. */
   c1 = query (f->store, "SELECT v.channel, v.subject, v.status, v.priority, a.external_id, c.external_id, "
@@ -1533,8 +1548,10 @@ test_incremental (Fixture       *f,
    * reaches (pages of two here), no conversation fetched. */
   g_ptr_array_set_size (f->fake->log, 0);
   g_assert_true (sync_store (f->channel, f->store, &stats, &pages, &error));
-  g_assert_cmpuint (pages, ==, f->fake->log->len);
+  /* One request a page, but the admins' page also asks GET /me. */
+  g_assert_cmpuint (pages + 1, ==, f->fake->log->len);
   g_assert_cmpuint (fake_count (f->fake, "GET /admins"), ==, 1);
+  g_assert_cmpuint (fake_count (f->fake, "GET /me"), ==, 1);
   g_assert_cmpuint (fake_count (f->fake, "POST /contacts/search"), ==, 1);
   g_assert_cmpuint (fake_count (f->fake, "POST /conversations/search") + 2, ==, pages);
   g_assert_cmpuint (fake_count (f->fake, "GET /companies"), ==, 0);
