@@ -150,19 +150,6 @@ plan_to_label (const char *plan)
   return plan;
 }
 
-static const char *
-status_to_label (const char *status)
-{
-  if (g_strcmp0 (status, "open") == 0)
-    return _("Open");
-  if (g_strcmp0 (status, "pending") == 0)
-    return _("Pending");
-  if (g_strcmp0 (status, "snoozed") == 0)
-    return _("Snoozed");
-  if (g_strcmp0 (status, "resolved") == 0)
-    return _("Resolved");
-  return status != NULL ? status : "";
-}
 
 static char *
 format_date (gint64 time_ms)
@@ -449,7 +436,7 @@ fill_recent (FdContextPanel             *self,
       gtk_box_append (GTK_BOX (text), subject);
 
       /* Translators: a conversation's status and the day it started: "Resolved · 3 March 2026". */
-      caption_text = g_strdup_printf (_("%s · %s"), status_to_label (recent->status), date);
+      caption_text = g_strdup_printf (_("%s · %s"), fd_inbox_status_to_label (recent->status), date);
       caption = gtk_label_new (caption_text);
       gtk_label_set_xalign (GTK_LABEL (caption), 0.0f);
       gtk_widget_add_css_class (caption, "caption");

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "fd-conversation-row.h"
+#include "fd-sla.h"
 
 #define MAX_TAGS 3
 
@@ -110,48 +111,8 @@ format_exact_time (gint64 ms)
   return g_date_time_format (local, _("%-d %B %Y, %H:%M %Z"));
 }
 
-static const char *
-channel_icon_name (const char *channel)
-{
-  if (g_strcmp0 (channel, "chat") == 0)
-    return "user-available-symbolic";
-  if (g_strcmp0 (channel, "slack") == 0)
-    return "network-workgroup-symbolic";
-  if (g_strcmp0 (channel, "community") == 0)
-    return "system-users-symbolic";
 
-  return "mail-unread-symbolic";
-}
 
-static const char *
-channel_title (const char *channel)
-{
-  if (g_strcmp0 (channel, "chat") == 0)
-    return _("Chat");
-  if (g_strcmp0 (channel, "slack") == 0)
-    return _("Slack");
-  if (g_strcmp0 (channel, "community") == 0)
-    return _("Community");
-
-  return _("Email");
-}
-
-static const char *
-plan_title (const char *plan)
-{
-  if (g_strcmp0 (plan, "free") == 0)
-    return _("Free");
-  if (g_strcmp0 (plan, "starter") == 0)
-    return _("Starter");
-  if (g_strcmp0 (plan, "pro") == 0)
-    return _("Pro");
-  if (g_strcmp0 (plan, "business") == 0)
-    return _("Business");
-  if (g_strcmp0 (plan, "enterprise") == 0)
-    return _("Enterprise");
-
-  return plan;
-}
 
 /* Words kept before the first match, so it is in sight in a narrow list. */
 #define SNIPPET_LEAD_CHARS 24
@@ -436,15 +397,15 @@ fd_conversation_row_update (FdConversationRow *self)
   description = g_string_new (NULL);
   /* Translators: the start of a row's description for screen readers:
    * "Email from Ana Silva, Acme Corp." */
-  g_string_append_printf (description, _("%s from %s"), channel_title (channel), contact);
+  g_string_append_printf (description, _("%s from %s"), fd_inbox_channel_to_label (channel), contact);
   if (organisation[0] != '\0')
     g_string_append_printf (description, ", %s", organisation);
   if (enterprise)
     g_string_append_printf (description, " (%s)", _("Enterprise"));
   g_string_append_printf (description, ": %s.", subject);
 
-  gtk_image_set_from_icon_name (self->channel_icon, channel_icon_name (channel));
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->channel_icon), channel_title (channel));
+  gtk_image_set_from_icon_name (self->channel_icon, fd_inbox_channel_to_icon (channel));
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->channel_icon), fd_inbox_channel_to_label (channel));
 
   gtk_label_set_label (self->contact_label, contact);
   gtk_label_set_label (self->org_label, organisation);
@@ -454,7 +415,7 @@ fd_conversation_row_update (FdConversationRow *self)
   /* The badge already says Enterprise; the plan is shown for the others. */
   if (plan != NULL && plan[0] != '\0' && !(enterprise && g_str_equal (plan, "enterprise")))
     {
-      gtk_label_set_label (self->plan_label, plan_title (plan));
+      gtk_label_set_label (self->plan_label, fd_sla_plan_to_label (plan));
       gtk_widget_set_visible (GTK_WIDGET (self->plan_label), TRUE);
     }
   else

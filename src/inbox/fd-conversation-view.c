@@ -113,29 +113,7 @@ author_kind_to_label (const char *kind)
   return _("System");
 }
 
-static const char *
-channel_to_label (const char *channel)
-{
-  if (g_strcmp0 (channel, "email") == 0)
-    return _("Email");
-  if (g_strcmp0 (channel, "chat") == 0)
-    return _("Chat");
-  if (g_strcmp0 (channel, "slack") == 0)
-    return _("Slack");
-  if (g_strcmp0 (channel, "community") == 0)
-    return _("Community");
-  return channel != NULL ? channel : "";
-}
 
-static const char *
-channel_to_icon (const char *channel)
-{
-  if (g_strcmp0 (channel, "email") == 0)
-    return "mail-unread-symbolic";
-  if (g_strcmp0 (channel, "community") == 0)
-    return "system-users-symbolic";
-  return "chat-message-new-symbolic";
-}
 
 static const char *
 priority_to_label (const char *priority)
@@ -503,7 +481,7 @@ message_row_new (FdConversationView *self,
 
   /* Translators: who wrote a message and where: "Customer · Email". */
   kind_text = g_strdup_printf (_("%s · %s"), author_kind_to_label (message->author_kind),
-                               channel_to_label (self->detail != NULL ? self->detail->channel : NULL));
+                               fd_inbox_channel_to_label (self->detail != NULL ? self->detail->channel : NULL));
   kind = caption_new (kind_text);
   gtk_box_append (GTK_BOX (names), kind);
 
@@ -880,7 +858,7 @@ update_meta (FdConversationView *self)
     assignee = g_strdup (_("Unassigned"));
   meta_add (self, "avatar-default-symbolic", assignee, NULL);
 
-  meta_add (self, channel_to_icon (detail->channel), channel_to_label (detail->channel), NULL);
+  meta_add (self, fd_inbox_channel_to_icon (detail->channel), fd_inbox_channel_to_label (detail->channel), NULL);
 
   for (guint i = 0; detail->tags != NULL && detail->tags[i] != NULL; i++)
     {

@@ -360,20 +360,6 @@ search_order (FdInboxPage         *self,
   return FD_SEARCH_ORDER_BEST;
 }
 
-static const char *
-priority_title (const char *priority)
-{
-  if (g_strcmp0 (priority, "urgent") == 0)
-    return _("Urgent");
-  if (g_strcmp0 (priority, "high") == 0)
-    return _("High");
-  if (g_strcmp0 (priority, "normal") == 0)
-    return _("Normal");
-  if (g_strcmp0 (priority, "low") == 0)
-    return _("Low");
-
-  return priority;
-}
 
 static void
 fd_inbox_page_toast (FdInboxPage *self,
@@ -1686,7 +1672,7 @@ priority_toast_title (const Target  *first,
                       guint          n,
                       gconstpointer  data)
 {
-  const char *priority = priority_title (data);
+  const char *priority = fd_sla_priority_to_label (data);
   g_autofree char *subject = subject_or_placeholder (first);
 
   return n == 1

@@ -14,6 +14,49 @@
 
 #include "fd-inbox-store.h"
 
+/* {{{ Words */
+
+const char *
+fd_inbox_channel_to_label (const char *channel)
+{
+  if (g_strcmp0 (channel, "email") == 0)
+    return _("Email");
+  if (g_strcmp0 (channel, "chat") == 0)
+    return _("Chat");
+  if (g_strcmp0 (channel, "slack") == 0)
+    return _("Slack");
+  if (g_strcmp0 (channel, "community") == 0)
+    return _("Community");
+  return channel != NULL ? channel : "";
+}
+
+const char *
+fd_inbox_channel_to_icon (const char *channel)
+{
+  if (g_strcmp0 (channel, "chat") == 0)
+    return "user-available-symbolic";
+  if (g_strcmp0 (channel, "slack") == 0)
+    return "network-workgroup-symbolic";
+  if (g_strcmp0 (channel, "community") == 0)
+    return "system-users-symbolic";
+  return "mail-unread-symbolic";
+}
+
+const char *
+fd_inbox_status_to_label (const char *status)
+{
+  if (g_strcmp0 (status, "open") == 0)
+    return _("Open");
+  if (g_strcmp0 (status, "pending") == 0)
+    return _("Pending");
+  if (g_strcmp0 (status, "snoozed") == 0)
+    return _("Snoozed");
+  if (g_strcmp0 (status, "resolved") == 0)
+    return _("Resolved");
+  return status != NULL ? status : "";
+}
+
+/* }}} */
 /* {{{ Views and sorts */
 
 typedef struct

@@ -79,6 +79,16 @@ FdInboxCounts *fd_inbox_count_finish (FdStore             *store,
                                       GError             **error);
 
 /* }}} */
+/* {{{ Words for stored values, the same everywhere in the UI */
+
+/* "Email", "Chat", "Slack", "Community" (translated). */
+const char *fd_inbox_channel_to_label (const char *channel);
+/* A symbolic icon of the Adwaita icon theme for the channel. */
+const char *fd_inbox_channel_to_icon  (const char *channel);
+/* "Open", "Pending", "Snoozed", "Resolved" (translated). */
+const char *fd_inbox_status_to_label  (const char *status);
+
+/* }}} */
 /* {{{ Saved searches */
 
 #define FD_TYPE_SAVED_SEARCH (fd_saved_search_get_type ())

@@ -32,37 +32,11 @@
 
 #define WAIT_TIMEOUT_USEC (90 * G_USEC_PER_SEC)
 
+#include "../fd-test-wait.h"
+
 static FdApplication *app;
 static char *profile_dir;
 static gboolean keyring;
-
-typedef gboolean (*Condition) (gpointer data);
-
-static gboolean
-wake_up_cb (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-#define wait_until(condition, data) wait_until_full (condition, data, #condition)
-
-static void
-wait_until_full (Condition   condition,
-                 gpointer    data,
-                 const char *description)
-{
-  gint64 deadline = g_get_monotonic_time () + WAIT_TIMEOUT_USEC;
-  guint source = g_timeout_add (10, wake_up_cb, NULL);
-
-  while (!condition (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("Timed out waiting for %s", description);
-      g_main_context_iteration (NULL, TRUE);
-    }
-
-  g_source_remove (source);
-}
 
 static gboolean
 store_settled (gpointer data)

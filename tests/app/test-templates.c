@@ -15,7 +15,13 @@
 #include <adwaita.h>
 
 #include "fd-account-row.h"
+#include "fd-composer.h"
+#include "fd-context-panel.h"
+#include "fd-conversation-row.h"
+#include "fd-conversation-view.h"
+#include "fd-inbox-page.h"
 #include "fd-preferences-window.h"
+#include "fd-sla-page.h"
 #include "fd-sync-foot.h"
 #include "fd-window.h"
 
@@ -72,6 +78,36 @@ test_templates_account_row (void)
 }
 
 static void
+test_templates_widgets (void)
+{
+  /* Every templated widget alone, with no store: what a template gets wrong shows here
+   * even when no other test happens to build that widget. */
+  GType types[] = {
+    FD_TYPE_INBOX_PAGE,
+    FD_TYPE_CONVERSATION_VIEW,
+    FD_TYPE_CONVERSATION_ROW,
+    FD_TYPE_COMPOSER,
+    FD_TYPE_CONTEXT_PANEL,
+    FD_TYPE_SLA_PAGE,
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (types); i++)
+    {
+      GtkWindow *window = GTK_WINDOW (gtk_window_new ());
+      GtkWidget *widget = g_object_new (types[i], NULL);
+
+      g_test_message ("%s", g_type_name (types[i]));
+      g_object_add_weak_pointer (G_OBJECT (widget), (gpointer *) &widget);
+      gtk_window_set_child (window, widget);
+      gtk_window_present (window);
+      while (g_main_context_pending (NULL))
+        g_main_context_iteration (NULL, FALSE);
+      destroy_and_finalize (window);
+      g_assert_null (widget);
+    }
+}
+
+static void
 test_templates_shortcuts_window (void)
 {
   g_autoptr(GtkBuilder) builder = NULL;
@@ -110,6 +146,7 @@ main (int   argc,
   g_test_add_func ("/templates/window", test_templates_window);
   g_test_add_func ("/templates/preferences-window", test_templates_preferences_window);
   g_test_add_func ("/templates/account-row", test_templates_account_row);
+  g_test_add_func ("/templates/widgets", test_templates_widgets);
   g_test_add_func ("/templates/shortcuts-window", test_templates_shortcuts_window);
   g_test_add_func ("/templates/style", test_templates_style);
 

@@ -27,6 +27,8 @@
 
 #define WAIT_TIMEOUT_USEC (30 * G_USEC_PER_SEC)
 
+#include "../fd-test-wait.h"
+
 static FdApplication *app;
 static char *profile_dir;
 static gboolean keyring;
@@ -39,35 +41,7 @@ static const char * const areas[] = {
   FD_AREA_INSIGHTS,
 };
 
-typedef gboolean (*Condition) (gpointer data);
-
-static gboolean
-wake_up_cb (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
 /* Iterates the main loop until @condition holds; fails the test after a while. */
-#define wait_until(condition, data) wait_until_full (condition, data, #condition)
-
-static void
-wait_until_full (Condition   condition,
-                 gpointer    data,
-                 const char *description)
-{
-  gint64 deadline = g_get_monotonic_time () + WAIT_TIMEOUT_USEC;
-  guint source = g_timeout_add (10, wake_up_cb, NULL);
-
-  while (!condition (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("Timed out waiting for %s", description);
-      g_main_context_iteration (NULL, TRUE);
-    }
-
-  g_source_remove (source);
-}
-
 static void
 iterate_a_little (void)
 {

@@ -20,6 +20,8 @@
 
 #define WAIT_TIMEOUT_USEC (10 * G_USEC_PER_SEC)
 
+#include "../fd-test-wait.h"
+
 typedef struct
 {
   GtkWidget        *window;
@@ -67,34 +69,6 @@ add_item (GListStore    *store,
                                                        action_name, target, accel);
 
   g_list_store_append (store, item);
-}
-
-static gboolean
-wake_up_cb (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-typedef gboolean (*Condition) (gpointer data);
-
-#define wait_until(condition, data) wait_until_full (condition, data, #condition)
-
-static void
-wait_until_full (Condition   condition,
-                 gpointer    data,
-                 const char *description)
-{
-  gint64 deadline = g_get_monotonic_time () + WAIT_TIMEOUT_USEC;
-  guint source = g_timeout_add (10, wake_up_cb, NULL);
-
-  while (!condition (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("Timed out waiting for %s", description);
-      g_main_context_iteration (NULL, TRUE);
-    }
-
-  g_source_remove (source);
 }
 
 static void

@@ -27,6 +27,8 @@
 
 #define WAIT_TIMEOUT_USEC (20 * G_USEC_PER_SEC)
 
+#include "../fd-test-wait.h"
+
 static char *profile_dir;
 static char *db_path;
 static FdStore *store;
@@ -44,46 +46,6 @@ static gint64 openable_attachment_id;
 #define N_LONG_EXTRA 450
 
 /* {{{ Helpers */
-
-typedef gboolean (*Condition) (gpointer data);
-
-static gboolean
-wake_up_cb (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-#define wait_until(condition, data) wait_until_full ((Condition) (condition), data, #condition)
-
-static void
-wait_until_full (Condition   condition,
-                 gpointer    data,
-                 const char *description)
-{
-  gint64 deadline = g_get_monotonic_time () + WAIT_TIMEOUT_USEC;
-  guint source = g_timeout_add (10, wake_up_cb, NULL);
-
-  while (!condition (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("Timed out waiting for %s", description);
-      g_main_context_iteration (NULL, TRUE);
-    }
-
-  g_source_remove (source);
-}
-
-static void
-spin (guint ms)
-{
-  gint64 until = g_get_monotonic_time () + ms * 1000;
-  guint source = g_timeout_add (10, wake_up_cb, NULL);
-
-  while (g_get_monotonic_time () < until)
-    g_main_context_iteration (NULL, TRUE);
-
-  g_source_remove (source);
-}
 
 static sqlite3 *
 db_open (gboolean writable)

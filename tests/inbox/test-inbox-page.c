@@ -36,53 +36,15 @@
 
 #define WAIT_TIMEOUT_USEC (20 * G_USEC_PER_SEC)
 
+#include "../fd-test-wait.h"
+
 static FdApplication *app;
 static char *profile_dir;
 static char *db_path;
 
 /* {{{ Helpers */
 
-typedef gboolean (*Condition) (gpointer data);
-
-static gboolean
-wake_up_cb (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
 /* Iterates the main loop until @condition holds; fails the test after a while. */
-#define wait_until(condition, data) wait_until_full ((Condition) (condition), data, #condition)
-
-static void
-wait_until_full (Condition   condition,
-                 gpointer    data,
-                 const char *description)
-{
-  gint64 deadline = g_get_monotonic_time () + WAIT_TIMEOUT_USEC;
-  guint source = g_timeout_add (10, wake_up_cb, NULL);
-
-  while (!condition (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("Timed out waiting for %s", description);
-      g_main_context_iteration (NULL, TRUE);
-    }
-
-  g_source_remove (source);
-}
-
-static void
-spin (guint ms)
-{
-  gint64 until = g_get_monotonic_time () + ms * 1000;
-  guint source = g_timeout_add (10, wake_up_cb, NULL);
-
-  while (g_get_monotonic_time () < until)
-    g_main_context_iteration (NULL, TRUE);
-
-  g_source_remove (source);
-}
-
 static sqlite3 *
 db_open (void)
 {
