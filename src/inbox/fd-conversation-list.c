@@ -805,6 +805,7 @@ page_job (sqlite3   *db,
   ReadJob *job = job_data;
   g_autoptr(GPtrArray) rows = rows_new ();
   gint64 offset = (gint64) job->first_page * job->page_size;
+  gint64 started = g_get_monotonic_time ();
 
   if (job->mode->search)
     {
@@ -815,6 +816,9 @@ page_job (sqlite3   *db,
     {
       return FALSE;
     }
+
+  g_debug ("Read page %u (%u rows) in %.1f ms", job->first_page, rows->len,
+           (g_get_monotonic_time () - started) / 1000.0);
 
   *result_out = g_steal_pointer (&rows);
   return TRUE;
