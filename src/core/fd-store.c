@@ -11,7 +11,16 @@
 
 #include <glib/gi18n-lib.h>
 
+#include <glib/gstdio.h>
+
 #include "fd-store-private.h"
+
+/* A file up to this size is checked (PRAGMA quick_check) before anything else reads or
+ * writes it; that takes some 0.3 s at this size. A larger file that was closed cleanly
+ * is checked by a second, read-only connection beside the worker, so opening a large
+ * profile does not wait seconds for it; one that was not closed cleanly (a WAL file is
+ * left) is always checked first. */
+#define FD_STORE_CHECK_FIRST_MAX_BYTES (64 * 1024 * 1024)
 
 #define FD_STORE_BUSY_TIMEOUT_MS 5000
 
@@ -62,6 +71,9 @@ typedef struct
   /* Only touched on the worker thread. */
   sqlite3     *db;
   GError      *open_error;
+
+  /* Set once, by the integrity check that runs beside a large store (atomic). */
+  GError      *damage_error;
 } FdStoreWorker;
 
 struct _FdStore
@@ -452,6 +464,81 @@ _fd_store_migrate (sqlite3  *db,
 
 /* The worker thread */
 
+static void
+fd_store_set_damaged_error (const char  *path,
+                            char        *check,
+                            GError     **error)
+{
+  if (check != NULL)
+    g_strdelimit (check, "\n", ' ');
+  g_set_error (error, FD_STORE_ERROR, FD_STORE_ERROR_CORRUPT,
+               _("The Frontdesk database %s is damaged. Frontdesk left the file "
+                 "untouched: restore it from a backup, or move it aside to start with "
+                 "a new one. (%s)"),
+               path, check != NULL ? check : "");
+}
+
+static gboolean
+fd_store_check_first (const char *path)
+{
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  const char *limit_text = g_getenv ("FD_STORE_CHECK_FIRST_MAX_BYTES");  /* for tests */
+  gint64 limit = FD_STORE_CHECK_FIRST_MAX_BYTES;
+  GStatBuf info;
+
+  if (limit_text != NULL)
+    limit = g_ascii_strtoll (limit_text, NULL, 10);
+
+  if (g_stat (path, &info) != 0 || info.st_size <= limit)
+    return TRUE;
+
+  return g_stat (wal, &info) == 0 && info.st_size > 0;
+}
+
+static void fd_store_worker_unref (FdStoreWorker *worker);
+
+/* Checks a large store on a read-only connection of its own. If the file is damaged,
+ * every later job fails with that message instead of reading or writing it. */
+static gpointer
+fd_store_check_thread (gpointer data)
+{
+  FdStoreWorker *worker = data;
+  g_autofree char *check = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 started;
+  sqlite3 *db = NULL;
+
+  /* The first reads of the window go first: the check reads the whole file. */
+  g_usleep (3 * G_USEC_PER_SEC);
+  started = g_get_monotonic_time ();
+
+  if (sqlite3_open_v2 (worker->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                       NULL) == SQLITE_OK)
+    {
+      sqlite3_busy_timeout (db, FD_STORE_BUSY_TIMEOUT_MS);
+      if (fd_store_pragma_text (db, "PRAGMA quick_check", &check, &error) &&
+          g_strcmp0 (check, "ok") != 0)
+        {
+          GError *damage = NULL;
+
+          fd_store_set_damaged_error (worker->path, check, &damage);
+          g_message ("%s", damage->message);
+          if (!g_atomic_pointer_compare_and_exchange (&worker->damage_error, NULL, damage))
+            g_error_free (damage);
+        }
+      else if (error != NULL)
+        g_debug ("Could not check %s: %s", worker->path, error->message);
+      else
+        g_debug ("Checked %s beside the worker in %.0f ms", worker->path,
+                 (g_get_monotonic_time () - started) / 1000.0);
+    }
+  sqlite3_close (db);
+
+  fd_store_worker_unref (worker);
+
+  return NULL;
+}
+
 static gboolean
 fd_store_worker_open_db (FdStoreWorker  *worker,
                          GError        **error)
@@ -483,19 +570,21 @@ fd_store_worker_open_db (FdStoreWorker  *worker,
   /* Everything up to the version check only reads, so a damaged file or one from a newer
    * Frontdesk is reported exactly as it was found. Switching to WAL would already rewrite
    * the header. */
-  if (!fd_store_pragma_text (db, "PRAGMA quick_check", &check, error))
-    goto failed;
-
-  if (g_strcmp0 (check, "ok") != 0)
+  if (fd_store_check_first (worker->path))
     {
-      if (check != NULL)
-        g_strdelimit (check, "\n", ' ');
-      g_set_error (error, FD_STORE_ERROR, FD_STORE_ERROR_CORRUPT,
-                   _("The Frontdesk database %s is damaged. Frontdesk left the file "
-                     "untouched: restore it from a backup, or move it aside to start with "
-                     "a new one. (%s)"),
-                   worker->path, check != NULL ? check : "");
-      goto failed;
+      if (!fd_store_pragma_text (db, "PRAGMA quick_check", &check, error))
+        goto failed;
+
+      if (g_strcmp0 (check, "ok") != 0)
+        {
+          fd_store_set_damaged_error (worker->path, check, error);
+          goto failed;
+        }
+    }
+  else
+    {
+      g_thread_unref (g_thread_new ("fd-store-check", fd_store_check_thread,
+                                    g_atomic_rc_box_acquire (worker)));
     }
 
   if (!fd_store_pragma_int (db, "PRAGMA user_version", &version, error))
@@ -576,7 +665,14 @@ fd_store_worker_run_func (FdStoreWorker   *worker,
                           GError         **error)
 {
   g_autoptr(GError) local_error = NULL;
+  gint64 started, elapsed;
   gboolean ok;
+
+  if (g_atomic_pointer_get (&worker->damage_error) != NULL)
+    {
+      g_propagate_error (error, g_error_copy (g_atomic_pointer_get (&worker->damage_error)));
+      return FALSE;
+    }
 
   if (worker->db == NULL)
     {
@@ -590,7 +686,11 @@ fd_store_worker_run_func (FdStoreWorker   *worker,
       return FALSE;
     }
 
+  started = g_get_monotonic_time ();
   ok = job->func (worker->db, job->job_data, result, &local_error);
+  elapsed = g_get_monotonic_time () - started;
+  if (elapsed > 50 * 1000)
+    g_debug ("A job (%p) held the store for %" G_GINT64_FORMAT " ms", job->func, elapsed / 1000);
 
   if (!ok && local_error == NULL)
     {
@@ -688,6 +788,7 @@ fd_store_worker_clear (gpointer data)
   g_clear_pointer (&worker->path, g_free);
   g_clear_pointer (&worker->queue, g_async_queue_unref);
   g_clear_error (&worker->open_error);
+  g_clear_error (&worker->damage_error);
 }
 
 static void

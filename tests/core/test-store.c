@@ -703,6 +703,23 @@ test_newer_schema (Fixture       *fixture,
 
 /* Damaged files */
 
+/* Reads, and fails only when the store refuses to. */
+static gboolean
+count_job (sqlite3   *db,
+           gpointer   data,
+           gpointer  *result,
+           GError   **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = fd_store_prepare (db, "SELECT count(*) FROM accounts", error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  if ((rc = sqlite3_step (stmt)) != SQLITE_ROW)
+    return fd_store_set_error (db, rc, error);
+  return TRUE;
+}
+
 static void
 check_corrupt_untouched (const char *path)
 {
@@ -782,6 +799,29 @@ test_corrupt_page (Fixture       *fixture,
   g_assert_no_error (error);
 
   check_corrupt_untouched (fixture->path);
+
+  /* A large store that was closed cleanly opens at once and is checked beside the
+   * worker; once the damage is found, every job fails with it. */
+  g_setenv ("FD_STORE_CHECK_FIRST_MAX_BYTES", "0", TRUE);
+  store = fd_store_new (fixture->path);
+  g_assert_true (fd_store_open_sync (store, NULL, &error));
+  g_assert_no_error (error);
+  {
+    gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+    gboolean failed = FALSE;
+
+    while (!failed && g_get_monotonic_time () < deadline)
+      {
+        failed = !fd_store_run_sync (store, count_job, NULL, NULL, &error);
+        if (!failed)
+          g_usleep (10000);
+      }
+    g_assert_error (error, FD_STORE_ERROR, FD_STORE_ERROR_CORRUPT);
+    g_assert_nonnull (strstr (error->message, "damaged"));
+    g_clear_error (&error);
+  }
+  close_store (store);
+  g_unsetenv ("FD_STORE_CHECK_FIRST_MAX_BYTES");
 }
 
 /* Several writers */
