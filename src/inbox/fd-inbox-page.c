@@ -128,7 +128,7 @@ struct _FdInboxPage
   GtkWidget           *error_box;
   GtkLabel            *error_label;
   GtkStack            *list_stack;
-  GtkListView         *list_view;
+  GtkGridView         *list_view;   /* one column: see fd-inbox-page.ui */
   GtkWidget           *list_pane;
   GtkWidget           *detail_pane;
   AdwStatusPage       *empty_page;
@@ -3061,7 +3061,7 @@ fd_inbox_page_init (FdInboxPage *self)
   g_signal_connect (factory, "bind", G_CALLBACK (factory_bind_cb), self);
   g_signal_connect (factory, "unbind", G_CALLBACK (factory_unbind_cb), self);
   g_signal_connect (factory, "teardown", G_CALLBACK (factory_teardown_cb), self);
-  gtk_list_view_set_factory (self->list_view, factory);
+  gtk_grid_view_set_factory (self->list_view, factory);
 
   gtk_search_entry_set_search_delay (self->search_entry, SEARCH_DELAY_MS);
 
@@ -3104,7 +3104,7 @@ fd_inbox_page_set_store (FdInboxPage *self,
   self->cancellable = g_cancellable_new ();
   fd_inbox_page_clear_pending (self);
 
-  gtk_list_view_set_model (self->list_view, NULL);
+  gtk_grid_view_set_model (self->list_view, NULL);
   if (self->list != NULL)
     g_signal_handlers_disconnect_by_data (self->list, self);
   if (self->selection != NULL)
@@ -3133,7 +3133,7 @@ fd_inbox_page_set_store (FdInboxPage *self,
       g_signal_connect_object (self->selection, "items-changed", G_CALLBACK (list_items_changed_cb), self,
                                G_CONNECT_SWAPPED | G_CONNECT_AFTER);
       g_signal_connect_object (self->selection, "selection-changed", G_CALLBACK (selection_changed_cb), self, G_CONNECT_SWAPPED);
-      gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (self->selection));
+      gtk_grid_view_set_model (self->list_view, GTK_SELECTION_MODEL (self->selection));
 
       fd_inbox_page_show_source (self);
       fd_inbox_page_load_agents (self);
@@ -3319,12 +3319,12 @@ fd_inbox_page_get_saved_search (FdInboxPage *self)
   return self->saved_search;
 }
 
-GtkListView *
+GtkWidget *
 _fd_inbox_page_get_list_view (FdInboxPage *self)
 {
   g_return_val_if_fail (FD_IS_INBOX_PAGE (self), NULL);
 
-  return self->list_view;
+  return GTK_WIDGET (self->list_view);
 }
 
 FdConversationList *

@@ -70,7 +70,8 @@ FdInboxViewId       fd_inbox_page_get_view          (FdInboxPage   *self);
 FdSavedSearch      *fd_inbox_page_get_saved_search  (FdInboxPage   *self);
 
 /* For tests. */
-GtkListView        *_fd_inbox_page_get_list_view    (FdInboxPage   *self);
+/* The conversations' list: a one-column GtkGridView. */
+GtkWidget          *_fd_inbox_page_get_list_view    (FdInboxPage   *self);
 FdConversationList *_fd_inbox_page_get_list         (FdInboxPage   *self);
 GtkEditable        *_fd_inbox_page_get_search_entry (FdInboxPage   *self);
 /* The inline message under the entry when a query cannot be used. */

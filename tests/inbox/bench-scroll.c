@@ -28,7 +28,7 @@
 
 typedef struct
 {
-  GtkListView   *list_view;
+  GtkWidget     *list_view;
   GtkAdjustment *adjustment;
   GArray        *frame_us;
   gint64         frame_start;
@@ -184,18 +184,18 @@ main (int   argc,
   gtk_window_present (window);
 
   scroll.list_view = _fd_inbox_page_get_list_view (FD_INBOX_PAGE (page));
-  scrolled = gtk_widget_get_parent (GTK_WIDGET (scroll.list_view));
+  scrolled = gtk_widget_get_parent (scroll.list_view);
   g_assert (GTK_IS_SCROLLED_WINDOW (scrolled));
   scroll.adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scrolled));
   scroll.frame_us = g_array_new (FALSE, FALSE, sizeof (gint64));
 
-  while (!gtk_widget_get_mapped (GTK_WIDGET (scroll.list_view)))
+  while (!gtk_widget_get_mapped (scroll.list_view))
     g_main_context_iteration (NULL, TRUE);
 
   clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
   g_signal_connect (clock, "update", G_CALLBACK (frame_update_cb), &scroll);
   g_signal_connect (clock, "after-paint", G_CALLBACK (frame_after_paint_cb), &scroll);
-  gtk_widget_add_tick_callback (GTK_WIDGET (scroll.list_view), scroll_tick_cb, &scroll, NULL);
+  gtk_widget_add_tick_callback (scroll.list_view, scroll_tick_cb, &scroll, NULL);
 
   started = g_get_monotonic_time ();
   while (!scroll.done)
