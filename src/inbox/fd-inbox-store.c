@@ -353,8 +353,8 @@ _fd_inbox_count (sqlite3        *db,
 
 /* The matches of @query, up to FD_INBOX_SAVED_SEARCH_COUNT_MAX, by asking the search
  * engine for them: a common word matches most of a large store, and reading every match
- * (with its snippet) would hold the store's worker for seconds.
- * TODO: an exact count once the search engine has one (fd_search_count). */
+ * (with its snippet) would hold the store's worker for seconds. The sidebar shows the
+ * cap as "1,000 or more"; an exact count needs a counting path in the search engine. */
 gboolean
 _fd_inbox_count_search (sqlite3              *db,
                         const FdSearchQuery  *query,
