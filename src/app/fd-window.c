@@ -300,10 +300,12 @@ fd_window_set_open_count (FdWindow *self,
     }
 }
 
+/* @capped: the count stops at @count ("1,000+"), as a saved search's does. */
 static void
-fd_window_set_count_label (GtkLabel  *label,
-                           GtkWidget *row,
-                           gint64     count)
+fd_window_set_count_label_full (GtkLabel  *label,
+                                GtkWidget *row,
+                                gint64     count,
+                                gboolean   capped)
 {
   if (count < 0)
     {
@@ -315,15 +317,28 @@ fd_window_set_count_label (GtkLabel  *label,
   else
     {
       /* With the locale's thousands separator: "5,000". */
-      g_autofree char *text = g_strdup_printf ("%'" G_GINT64_FORMAT, count);
+      g_autofree char *number = g_strdup_printf ("%'" G_GINT64_FORMAT, count);
+      g_autofree char *text = NULL;
       g_autofree char *description = NULL;
 
-      /* Translators: %s is a number of conversations, already formatted. */
-      description = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                                  "%s conversation",
-                                                  "%s conversations",
-                                                  count),
-                                     text);
+      if (capped)
+        {
+          /* Translators: a count that stopped at its limit, "1,000+". */
+          text = g_strdup_printf (_("%s+"), number);
+          /* Translators: %s is a number of conversations, already formatted; a search
+           * is counted up to it. */
+          description = g_strdup_printf (_("%s or more conversations"), number);
+        }
+      else
+        {
+          text = g_strdup (number);
+          /* Translators: %s is a number of conversations, already formatted. */
+          description = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                      "%s conversation",
+                                                      "%s conversations",
+                                                      count),
+                                         number);
+        }
       gtk_label_set_label (label, text);
       gtk_widget_set_tooltip_text (GTK_WIDGET (label), description);
       gtk_widget_set_visible (GTK_WIDGET (label), TRUE);
@@ -333,6 +348,14 @@ fd_window_set_count_label (GtkLabel  *label,
                                       GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description,
                                       -1);
     }
+}
+
+static void
+fd_window_set_count_label (GtkLabel  *label,
+                           GtkWidget *row,
+                           gint64     count)
+{
+  fd_window_set_count_label_full (label, row, count, FALSE);
 }
 
 static void fd_window_count (FdWindow *self);
@@ -379,8 +402,11 @@ fd_window_count_cb (GObject      *object,
             {
               GtkWidget *row = g_ptr_array_index (self->saved_rows, i);
 
-              fd_window_set_count_label (g_object_get_data (G_OBJECT (row), "fd-count-label"), row,
-                                         g_array_index (counts->saved, gint64, i));
+              gint64 count = g_array_index (counts->saved, gint64, i);
+
+              fd_window_set_count_label_full (g_object_get_data (G_OBJECT (row), "fd-count-label"),
+                                              row, count,
+                                              count >= FD_INBOX_SAVED_SEARCH_COUNT_MAX);
             }
         }
       else
