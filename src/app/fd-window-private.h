@@ -29,5 +29,8 @@ gint64     _fd_window_get_view_count    (FdWindow      *self,
                                          FdInboxViewId  view);
 /* For tests: the saved searches listed in the sidebar (GListModel of FdSavedSearch). */
 GListModel *_fd_window_get_saved_searches (FdWindow *self);
+/* For tests: the count shown beside saved search @index, or NULL while there is none. */
+const char *_fd_window_get_saved_count_text (FdWindow *self,
+                                             guint     index);
 
 G_END_DECLS

@@ -1678,3 +1678,21 @@ _fd_window_get_saved_searches (FdWindow *self)
 
   return self->saved_searches != NULL ? G_LIST_MODEL (self->saved_searches) : NULL;
 }
+
+const char *
+_fd_window_get_saved_count_text (FdWindow *self,
+                                 guint     index)
+{
+  GtkWidget *row;
+  GtkLabel *label;
+
+  g_return_val_if_fail (FD_IS_WINDOW (self), NULL);
+
+  if (self->saved_rows == NULL || index >= self->saved_rows->len)
+    return NULL;
+
+  row = g_ptr_array_index (self->saved_rows, index);
+  label = g_object_get_data (G_OBJECT (row), "fd-count-label");
+
+  return gtk_widget_get_visible (GTK_WIDGET (label)) ? gtk_label_get_label (label) : NULL;
+}

@@ -1298,6 +1298,37 @@ saved_counted (FdWindow *window)
 /* A search saved from the page shows in the sidebar and opens like a view; deleting it
  * asks first. */
 static void
+saved_created_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  gint64 *id = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *id = fd_saved_search_create_finish (FD_STORE (object), result, &error);
+  g_assert_no_error (error);
+}
+
+static gboolean
+gint64_set (gpointer data)
+{
+  return *(gint64 *) data != 0;
+}
+
+static gboolean
+one_saved_search_in_store (gpointer data)
+{
+  return db_int ("SELECT count(*) FROM saved_searches", 0) == 1;
+}
+
+static gboolean
+second_saved_capped (FdWindow *window)
+{
+  /* Tests run in the C locale: no thousands separator. */
+  return g_strcmp0 (_fd_window_get_saved_count_text (window, 1), "1000+") == 0;
+}
+
+static void
 test_saved_search (void)
 {
   FdWindow *window = create_window ();
@@ -1331,6 +1362,22 @@ test_saved_search (void)
   wait_until (saved_counted, window);
   g_assert_cmpint (g_list_model_get_n_items (G_LIST_MODEL (_fd_inbox_page_get_list (page))), ==,
                    db_int ("SELECT count(*) FROM conversations WHERE status = 'open'", 0));
+
+  /* A search with more matches than saved searches are counted to says so. */
+  {
+    gint64 resolved_id = 0;
+
+    g_assert_cmpint (db_int ("SELECT count(*) FROM conversations WHERE status = 'resolved'", 0), >, 1000);
+    fd_saved_search_create_async (fd_application_get_store (app), "Resolved", "status:resolved",
+                                  NULL, saved_created_cb, &resolved_id);
+    wait_until (gint64_set, &resolved_id);
+    _fd_window_reload_counts (window);
+    wait_until (second_saved_capped, window);
+    fd_saved_search_delete_async (fd_application_get_store (app), resolved_id, NULL, NULL, NULL);
+    wait_until (one_saved_search_in_store, NULL);
+    _fd_window_reload_counts (window);
+    wait_until (one_saved_search, window);
+  }
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.delete-saved-search", "x",
                                              fd_saved_search_get_id (saved)));
