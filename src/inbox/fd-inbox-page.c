@@ -30,13 +30,6 @@
 /* Bulk actions touch at most this many conversations at once. */
 #define MAX_BULK 500
 
-typedef struct
-{
-  gint64   id;
-  char    *name;
-  gboolean is_me;
-} PageAgent;
-
 typedef enum
 {
   OP_STATUS,
@@ -102,7 +95,7 @@ struct _FdInboxPage
   gboolean             window_folded;
 
   GListStore          *recent;
-  GPtrArray           *agents;        /* PageAgent */
+  GPtrArray           *agents;        /* FdAgent */
   gint64               me_id;
 
   gint64               cursor_id;
@@ -266,13 +259,6 @@ static void fd_inbox_page_apply_pending      (FdInboxPage *self);
 /* {{{ Small helpers */
 
 static void
-page_agent_free (PageAgent *agent)
-{
-  g_free (agent->name);
-  g_free (agent);
-}
-
-static void
 triage_op_free (TriageOp *op)
 {
   if (op == NULL)
@@ -387,41 +373,6 @@ focus_is_within (GtkWidget *ancestor)
 /* {{{ Agents and tags, read on the store's thread */
 
 static gboolean
-load_agents_job (sqlite3   *db,
-                 gpointer   job_data,
-                 gpointer  *result,
-                 GError   **error)
-{
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autoptr(GPtrArray) agents = g_ptr_array_new_with_free_func ((GDestroyNotify) page_agent_free);
-  int rc;
-
-  stmt = fd_store_prepare (db,
-                           "SELECT id, name, is_me FROM agents "
-                           "ORDER BY is_me DESC, name COLLATE NOCASE",
-                           error);
-  if (stmt == NULL)
-    return FALSE;
-
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      PageAgent *agent = g_new0 (PageAgent, 1);
-
-      agent->id = sqlite3_column_int64 (stmt, 0);
-      agent->name = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
-      agent->is_me = sqlite3_column_int (stmt, 2) != 0;
-      g_ptr_array_add (agents, agent);
-    }
-
-  if (rc != SQLITE_DONE)
-    return fd_store_set_error (db, rc, error);
-
-  *result = g_steal_pointer (&agents);
-
-  return TRUE;
-}
-
-static gboolean
 load_tags_job (sqlite3   *db,
                gpointer   job_data,
                gpointer  *result,
@@ -457,7 +408,7 @@ fd_inbox_page_rebuild_assign_menu (FdInboxPage *self)
 
   for (guint i = 0; self->agents != NULL && i < self->agents->len; i++)
     {
-      PageAgent *agent = g_ptr_array_index (self->agents, i);
+      const FdAgent *agent = g_ptr_array_index (self->agents, i);
       g_autoptr(GMenuItem) item = NULL;
 
       if (agent->is_me)
@@ -482,7 +433,9 @@ load_agents_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) agents = NULL;
 
-  agents = fd_store_run_finish (FD_STORE (object), result, &error);
+  gint64 me_id = 0;
+
+  agents = fd_inbox_list_agents_finish (FD_STORE (object), result, &me_id, &error);
   if (agents == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -492,14 +445,7 @@ load_agents_cb (GObject      *object,
 
   g_clear_pointer (&self->agents, g_ptr_array_unref);
   self->agents = g_steal_pointer (&agents);
-  self->me_id = 0;
-  for (guint i = 0; i < self->agents->len; i++)
-    {
-      PageAgent *agent = g_ptr_array_index (self->agents, i);
-
-      if (agent->is_me)
-        self->me_id = agent->id;
-    }
+  self->me_id = me_id;
 
   fd_inbox_page_rebuild_assign_menu (self);
   fd_inbox_page_update_actions (self);
@@ -511,12 +457,8 @@ fd_inbox_page_load_agents (FdInboxPage *self)
   if (self->store == NULL)
     return;
 
-  fd_store_run_async (self->store,
-                      load_agents_job, NULL, NULL,
-                      (GDestroyNotify) g_ptr_array_unref,
-                      self->cancellable,
-                      load_agents_cb,
-                      g_object_ref (self));
+  fd_inbox_list_agents_async (self->store, self->cancellable, load_agents_cb,
+                              g_object_ref (self));
 }
 
 static void
@@ -1590,7 +1532,7 @@ agent_name (FdInboxPage *self,
 {
   for (guint i = 0; self->agents != NULL && i < self->agents->len; i++)
     {
-      PageAgent *agent = g_ptr_array_index (self->agents, i);
+      const FdAgent *agent = g_ptr_array_index (self->agents, i);
 
       if (agent->id == id)
         return agent->name;
@@ -2765,18 +2707,9 @@ conversation_detail_cb (FdInboxPage *self)
   /* The loaded conversation knows everyone who can be assigned. */
   if (detail != NULL && detail->agents != NULL && detail->agents->len > 0)
     {
+      /* The detail's list never changes once loaded: share it. */
       g_clear_pointer (&self->agents, g_ptr_array_unref);
-      self->agents = g_ptr_array_new_with_free_func ((GDestroyNotify) page_agent_free);
-      for (guint i = 0; i < detail->agents->len; i++)
-        {
-          const FdAgent *agent = g_ptr_array_index (detail->agents, i);
-          PageAgent *copy = g_new0 (PageAgent, 1);
-
-          copy->id = agent->id;
-          copy->name = g_strdup (agent->name);
-          copy->is_me = agent->is_me;
-          g_ptr_array_add (self->agents, copy);
-        }
+      self->agents = g_ptr_array_ref (detail->agents);
       if (detail->me_id != 0)
         self->me_id = detail->me_id;
       fd_inbox_page_rebuild_assign_menu (self);

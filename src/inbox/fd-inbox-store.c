@@ -1159,15 +1159,19 @@ load_recent (sqlite3               *db,
 }
 
 static gboolean
-load_agents (sqlite3               *db,
-             FdConversationDetail  *detail,
-             GError               **error)
+read_agents (sqlite3    *db,
+             GPtrArray **agents_out,
+             gint64     *me_id,
+             char      **me_name,
+             GError    **error)
 {
+  g_autoptr(GPtrArray) agents = g_ptr_array_new_with_free_func ((GDestroyNotify) fd_agent_free);
   g_autoptr(sqlite3_stmt) stmt = NULL;
   int rc;
 
-  detail->agents = g_ptr_array_new_with_free_func ((GDestroyNotify) fd_agent_free);
-  detail->me_name = g_strdup ("");
+  *me_id = 0;
+  if (me_name != NULL)
+    *me_name = g_strdup ("");
 
   stmt = fd_store_prepare (db,
                            "SELECT id, name, email, is_me FROM agents "
@@ -1184,20 +1188,98 @@ load_agents (sqlite3               *db,
       agent->name = column_dup_or_empty (stmt, 1);
       agent->email = column_dup (stmt, 2);
       agent->is_me = sqlite3_column_int (stmt, 3) != 0;
-      g_ptr_array_add (detail->agents, agent);
+      g_ptr_array_add (agents, agent);
 
       /* The lowest id wins if a store has several, as in the views. */
-      if (agent->is_me && (detail->me_id == 0 || agent->id < detail->me_id))
+      if (agent->is_me && (*me_id == 0 || agent->id < *me_id))
         {
-          detail->me_id = agent->id;
-          g_free (detail->me_name);
-          detail->me_name = g_strdup (agent->name);
+          *me_id = agent->id;
+          if (me_name != NULL)
+            {
+              g_free (*me_name);
+              *me_name = g_strdup (agent->name);
+            }
         }
     }
   if (rc != SQLITE_DONE)
     return fd_store_set_error (db, rc, error);
 
+  *agents_out = g_steal_pointer (&agents);
   return TRUE;
+}
+
+static gboolean
+load_agents (sqlite3               *db,
+             FdConversationDetail  *detail,
+             GError               **error)
+{
+  return read_agents (db, &detail->agents, &detail->me_id, &detail->me_name, error);
+}
+
+typedef struct
+{
+  GPtrArray *agents;
+  gint64     me_id;
+} AgentList;
+
+static void
+agent_list_free (AgentList *list)
+{
+  g_clear_pointer (&list->agents, g_ptr_array_unref);
+  g_free (list);
+}
+
+static gboolean
+list_agents_job (sqlite3   *db,
+                 gpointer   job_data,
+                 gpointer  *result,
+                 GError   **error)
+{
+  AgentList *list = g_new0 (AgentList, 1);
+
+  if (!read_agents (db, &list->agents, &list->me_id, NULL, error))
+    {
+      agent_list_free (list);
+      return FALSE;
+    }
+
+  *result = list;
+  return TRUE;
+}
+
+void
+fd_inbox_list_agents_async (FdStore             *store,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_return_if_fail (FD_IS_STORE (store));
+
+  fd_store_run_async (store, list_agents_job, NULL, NULL, (GDestroyNotify) agent_list_free,
+                      cancellable, callback, user_data);
+}
+
+GPtrArray *
+fd_inbox_list_agents_finish (FdStore       *store,
+                             GAsyncResult  *result,
+                             gint64        *me_id,
+                             GError       **error)
+{
+  AgentList *list;
+  GPtrArray *agents;
+
+  g_return_val_if_fail (FD_IS_STORE (store), NULL);
+
+  list = fd_store_run_finish (store, result, error);
+  if (list == NULL)
+    return NULL;
+
+  if (me_id != NULL)
+    *me_id = list->me_id;
+  agents = g_steal_pointer (&list->agents);
+  agent_list_free (list);
+
+  return agents;
 }
 
 static gboolean

@@ -285,6 +285,18 @@ typedef struct
 } FdConversationDetail;
 
 void fd_conversation_detail_free (FdConversationDetail *detail);
+
+/* Everyone who can be assigned (a GPtrArray of FdAgent, by name), and the agent using
+ * Frontdesk in *@me_id (0 when unknown; the lowest id when several accounts know them,
+ * as in the views). */
+void        fd_inbox_list_agents_async  (FdStore             *store,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data);
+GPtrArray  *fd_inbox_list_agents_finish (FdStore             *store,
+                                         GAsyncResult        *result,
+                                         gint64              *me_id,
+                                         GError             **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FdConversationDetail, fd_conversation_detail_free)
 
 void                  fd_conversation_load_async  (FdStore             *store,

@@ -1175,6 +1175,24 @@ test_detail (Fixture       *fixture,
   name = raw_text (fixture->db, "SELECT name FROM agents WHERE is_me ORDER BY id LIMIT 1");
   g_assert_cmpstr (detail->me_name, ==, name);
 
+  /* The same list on its own, for the assign menu. */
+  {
+    g_autoptr(GAsyncResult) agents_result = NULL;
+    g_autoptr(GPtrArray) agents = NULL;
+    g_autoptr(GError) agents_error = NULL;
+    gint64 me_id = -1;
+
+    fd_inbox_list_agents_async (fixture->store, NULL, async_cb, &agents_result);
+    agents = fd_inbox_list_agents_finish (fixture->store, wait_result (&agents_result),
+                                          &me_id, &agents_error);
+    g_assert_no_error (agents_error);
+    g_assert_cmpuint (agents->len, ==, detail->agents->len);
+    g_assert_cmpint (me_id, ==, detail->me_id);
+    for (guint i = 0; i < agents->len; i++)
+      g_assert_cmpint (((FdAgent *) g_ptr_array_index (agents, i))->id, ==,
+                       ((FdAgent *) g_ptr_array_index (detail->agents, i))->id);
+  }
+
   /* A conversation that is not there. */
   g_clear_object (&result);
   fd_conversation_load_async (fixture->store, 999999999, NULL, async_cb, &result);
