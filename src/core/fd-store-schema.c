@@ -332,11 +332,40 @@ static const char migration_4[] =
   "  name TEXT NOT NULL DEFAULT ''"
   ");";
 
+/* Billing: every money-moving request is stored with its idempotency key before it is
+ * sent, so that a retry after a dropped connection or a crash reuses the key. */
+static const char migration_5[] =
+  "CREATE TABLE billing_actions ("
+  "  id INTEGER PRIMARY KEY,"
+  "  kind TEXT NOT NULL,"
+  "  customer_id TEXT,"
+  "  target_id TEXT,"
+  "  conversation_id INTEGER REFERENCES conversations(id) ON DELETE SET NULL,"
+  "  method TEXT NOT NULL CHECK (method IN ('POST','DELETE')),"
+  "  path TEXT NOT NULL,"
+  "  params_json TEXT NOT NULL DEFAULT '[]',"
+  "  idempotency_key TEXT NOT NULL UNIQUE,"
+  "  description TEXT NOT NULL DEFAULT '',"
+  "  amount INTEGER,"
+  "  currency TEXT,"
+  "  agent TEXT,"
+  "  state TEXT NOT NULL DEFAULT 'sending'"
+  "    CHECK (state IN ('sending','done','failed')),"
+  "  attempts INTEGER NOT NULL DEFAULT 0,"
+  "  request_id TEXT,"
+  "  result_id TEXT,"
+  "  last_error TEXT,"
+  "  created_at INTEGER NOT NULL,"
+  "  updated_at INTEGER NOT NULL"
+  ");"
+  "CREATE INDEX billing_actions_state ON billing_actions(state, id);";
+
 const char * const _fd_store_migrations[] = {
   migration_1,
   migration_2,
   migration_3,
   migration_4,
+  migration_5,
 };
 
 const guint _fd_store_n_migrations = G_N_ELEMENTS (_fd_store_migrations);

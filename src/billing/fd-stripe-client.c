@@ -1,0 +1,9 @@
+/* fd-stripe-client.c
+ *
+ * Copyright 2026 The Frontdesk authors
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+#include "fd-stripe-client.h"
