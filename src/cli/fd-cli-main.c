@@ -56,6 +56,10 @@ print_usage (FILE *stream)
                             "                  Disconnect an account and delete its token\n"
                             "  sync [--account ID|NAME]\n"
                             "                  Sync once and print what changed\n"
+                            "  billing lookup [--json] EMAIL|NAME|ID\n"
+                            "                  Show a customer’s Stripe subscriptions, open "
+                            "invoices\n"
+                            "                  and recent failed payments\n"
                             "  help            Show this help\n"
                             "\n"
                             "Options:\n"
@@ -833,6 +837,8 @@ main (int   argc,
     return _fd_cli_account (profile, command_argv);
   if (g_str_equal (command, "sync"))
     return _fd_cli_sync (profile, command_argv);
+  if (g_str_equal (command, "billing"))
+    return _fd_cli_billing (profile, command_argv);
   if (g_str_equal (command, "help"))
     {
       print_usage (stdout);

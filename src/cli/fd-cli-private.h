@@ -31,5 +31,7 @@ int      _fd_cli_account               (const char     *profile,
                                         char          **argv);
 int      _fd_cli_sync                  (const char     *profile,
                                         char          **argv);
+int      _fd_cli_billing               (const char     *profile,
+                                        char          **argv);
 
 G_END_DECLS

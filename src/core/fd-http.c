@@ -168,6 +168,23 @@ fd_http_request_add_form (FdHttpRequest *request,
 }
 
 void
+fd_http_request_set_body (FdHttpRequest *request,
+                          const char    *content_type,
+                          GBytes        *body)
+{
+  g_return_if_fail (request != NULL);
+  g_return_if_fail (content_type != NULL);
+  g_return_if_fail (body != NULL);
+
+  if (request->form != NULL)
+    g_string_free (g_steal_pointer (&request->form), TRUE);
+  g_clear_pointer (&request->body, g_bytes_unref);
+  request->body = g_bytes_ref (body);
+  g_free (request->content_type);
+  request->content_type = g_strdup (content_type);
+}
+
+void
 fd_http_request_set_retry_safe (FdHttpRequest *request,
                                 gboolean       retry_safe)
 {
@@ -316,6 +333,16 @@ fd_http_client_set_max_connections (FdHttpClient *self,
                                            "max-conns-per-host", max_connections,
                                            NULL);
   g_set_object (&self->session, session);
+}
+
+const FdHttpResponse *
+fd_http_client_get_failed_response (FdHttpClient *self,
+                                    GAsyncResult *result)
+{
+  g_return_val_if_fail (FD_IS_HTTP_CLIENT (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_object_get_data (G_OBJECT (result), "failed-response");
 }
 
 guint
@@ -662,6 +689,14 @@ send_cb (GObject      *object,
 
   if (!SOUP_STATUS_IS_SUCCESSFUL (status))
     {
+      FdHttpResponse *failed = g_new0 (FdHttpResponse, 1);
+
+      failed->status = status;
+      failed->headers = soup_message_headers_ref (headers);
+      failed->body = g_bytes_ref (body);
+      failed->json = json != NULL ? json_node_ref (json) : NULL;
+      g_object_set_data_full (G_OBJECT (task), "failed-response", failed,
+                              (GDestroyNotify) fd_http_response_free);
       return_http_error (task, status, headers, json);
       return;
     }

@@ -58,6 +58,10 @@ void            fd_http_request_set_json    (FdHttpRequest  *request,
 void            fd_http_request_add_form    (FdHttpRequest  *request,
                                              const char     *name,
                                              const char     *value);
+/* Takes a ready-made body, e.g. multipart/form-data; @content_type carries its boundary. */
+void            fd_http_request_set_body    (FdHttpRequest  *request,
+                                             const char     *content_type,
+                                             GBytes         *body);
 /* A request that is safe to send twice: GET, or a write carrying an idempotency key or
  * client message id the service deduplicates on. Only these are retried after a network
  * error or a 5xx; a 429 is retried for every request, since it was not processed. */
@@ -102,6 +106,12 @@ void            fd_http_client_send_async   (FdHttpClient        *self,
 FdHttpResponse *fd_http_client_send_finish  (FdHttpClient        *self,
                                              GAsyncResult        *result,
                                              GError             **error);
+
+/* The answer behind a failed send whose status was not 2xx (after the retries), for a
+ * service whose error body says more than the plain-words error; NULL otherwise. Owned
+ * by @result. */
+const FdHttpResponse *fd_http_client_get_failed_response (FdHttpClient *self,
+                                                          GAsyncResult *result);
 
 /* How many attempts the last finished request took (for tests and logs). */
 guint           fd_http_client_get_last_attempts (FdHttpClient *self);

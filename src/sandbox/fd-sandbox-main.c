@@ -19,16 +19,18 @@
 #include "fd-sandbox.h"
 
 static const char description[] =
-  "Serves the Intercom, Slack and Discourse APIs that Frontdesk uses on 127.0.0.1, with\n"
+  "Serves the Intercom, Slack, Discourse and Stripe APIs that Frontdesk uses on 127.0.0.1, with\n"
   "demo data in a SQLite file. Prints “listening on http://127.0.0.1:PORT” once ready,\n"
   "and stops on SIGTERM or SIGINT.\n"
   "\n"
-  "Base URLs:  BASE/intercom   BASE/slack/api   BASE/discourse   (control: BASE/_control)\n"
+  "Base URLs:  BASE/intercom   BASE/slack/api   BASE/discourse   BASE/stripe\n"
+  "            (control: BASE/_control; Stripe's seeded cases: BASE/stripe/_sandbox/scenarios)\n"
   "\n"
   "Sandbox credentials (fixed, not secrets):\n"
   "  Intercom   Authorization: Bearer " FD_SANDBOX_INTERCOM_TOKEN "\n"
   "  Slack      bot token " FD_SANDBOX_SLACK_BOT_TOKEN ", app token " FD_SANDBOX_SLACK_APP_TOKEN "\n"
   "  Discourse  Api-Key: " FD_SANDBOX_DISCOURSE_KEY ", Api-Username: " FD_SANDBOX_DISCOURSE_USERNAME "\n"
+  "  Stripe     Authorization: Bearer " FD_SANDBOX_STRIPE_KEY " (restricted, read-only: " FD_SANDBOX_STRIPE_RESTRICTED_KEY ")\n"
   "\n"
   "Fault kinds: rate_limit (PARAM: Retry-After seconds), server_error, unavailable,\n"
   "slow (PARAM: milliseconds), truncate, malformed, drop. COUNT 0 means every request.\n"
@@ -65,6 +67,7 @@ main (int   argc,
   g_autofree char *token_intercom = NULL;
   g_autofree char *token_slack = NULL;
   g_autofree char *token_slack_app = NULL;
+  g_autofree char *token_stripe = NULL;
   g_autofree char *discourse_key = NULL;
   g_autofree char *temp_dir = NULL;
   g_auto(GStrv) faults = NULL;
@@ -86,12 +89,13 @@ main (int   argc,
     { "token-slack", 0, 0, G_OPTION_ARG_STRING, &token_slack, "Accept this Slack bot token instead", "TOKEN" },
     { "token-slack-app", 0, 0, G_OPTION_ARG_STRING, &token_slack_app, "Accept this Slack app-level token instead", "TOKEN" },
     { "token-discourse", 0, 0, G_OPTION_ARG_STRING, &discourse_key, "Accept this Discourse API key instead", "KEY" },
+    { "token-stripe", 0, 0, G_OPTION_ARG_STRING, &token_stripe, "Accept this Stripe secret key instead", "KEY" },
     { NULL }
   };
 
   setlocale (LC_ALL, "");
 
-  context = g_option_context_new ("— local Intercom, Slack and Discourse for Frontdesk");
+  context = g_option_context_new ("— local Intercom, Slack, Discourse and Stripe for Frontdesk");
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_set_description (context, description);
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -135,6 +139,8 @@ main (int   argc,
     fd_sandbox_set_token (sandbox, FD_SANDBOX_TOKEN_SLACK_APP, token_slack_app);
   if (discourse_key != NULL)
     fd_sandbox_set_token (sandbox, FD_SANDBOX_TOKEN_DISCOURSE_KEY, discourse_key);
+  if (token_stripe != NULL)
+    fd_sandbox_set_token (sandbox, FD_SANDBOX_TOKEN_STRIPE_KEY, token_stripe);
   if (ack_timeout > 0)
     fd_sandbox_set_ack_timeout (sandbox, (guint) ack_timeout);
 

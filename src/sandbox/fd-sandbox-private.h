@@ -86,6 +86,7 @@ typedef struct
 extern const FdSandboxService _fd_sandbox_intercom_service;
 extern const FdSandboxService _fd_sandbox_slack_service;
 extern const FdSandboxService _fd_sandbox_discourse_service;
+extern const FdSandboxService _fd_sandbox_stripe_service;
 
 /* {{{ Database */
 

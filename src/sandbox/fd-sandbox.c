@@ -23,6 +23,7 @@ static const FdSandboxService * const services[] = {
   &_fd_sandbox_intercom_service,
   &_fd_sandbox_slack_service,
   &_fd_sandbox_discourse_service,
+  &_fd_sandbox_stripe_service,
 };
 
 static const char * const default_tokens[FD_SANDBOX_N_TOKENS] = {
@@ -30,6 +31,8 @@ static const char * const default_tokens[FD_SANDBOX_N_TOKENS] = {
   FD_SANDBOX_SLACK_BOT_TOKEN,
   FD_SANDBOX_SLACK_APP_TOKEN,
   FD_SANDBOX_DISCOURSE_KEY,
+  FD_SANDBOX_STRIPE_KEY,
+  FD_SANDBOX_STRIPE_RESTRICTED_KEY,
 };
 
 static const char * const fault_names[] = {
@@ -802,7 +805,7 @@ server_cb (SoupServer        *server,
     {
       _fd_sandbox_respond (msg, SOUP_STATUS_NOT_FOUND, "application/json",
                            "{\"error\":\"not_found\",\"message\":\"The sandbox serves "
-                           "/intercom, /slack/api, /discourse and /_control.\"}");
+                           "/intercom, /slack/api, /discourse, /stripe and /_control.\"}");
       return;
     }
 

@@ -22,12 +22,16 @@ G_BEGIN_DECLS
  *              Socket Mode: Bearer xapp-sandbox-token
  *   Discourse  Api-Key: sandbox-discourse-key                 (BASE/discourse)
  *              Api-Username: system, or an agent's username
+ *   Stripe     Bearer sk_test_sandbox (everything), or        (BASE/stripe)
+ *              Bearer rk_test_sandbox_readonly (reads; writes are refused with 403)
  */
 #define FD_SANDBOX_INTERCOM_TOKEN      "sandbox-intercom-token"
 #define FD_SANDBOX_SLACK_BOT_TOKEN     "xoxb-sandbox-token"
 #define FD_SANDBOX_SLACK_APP_TOKEN     "xapp-sandbox-token"
 #define FD_SANDBOX_DISCOURSE_KEY       "sandbox-discourse-key"
 #define FD_SANDBOX_DISCOURSE_USERNAME  "system"
+#define FD_SANDBOX_STRIPE_KEY            "sk_test_sandbox"
+#define FD_SANDBOX_STRIPE_RESTRICTED_KEY "rk_test_sandbox_readonly"
 
 #define FD_SANDBOX_ERROR (fd_sandbox_error_quark ())
 
@@ -56,9 +60,11 @@ typedef enum
   FD_SANDBOX_TOKEN_SLACK_BOT,
   FD_SANDBOX_TOKEN_SLACK_APP,
   FD_SANDBOX_TOKEN_DISCOURSE_KEY,
+  FD_SANDBOX_TOKEN_STRIPE_KEY,
+  FD_SANDBOX_TOKEN_STRIPE_RESTRICTED_KEY,
 } FdSandboxToken;
 
-#define FD_SANDBOX_N_TOKENS (FD_SANDBOX_TOKEN_DISCOURSE_KEY + 1)
+#define FD_SANDBOX_N_TOKENS (FD_SANDBOX_TOKEN_STRIPE_RESTRICTED_KEY + 1)
 
 #define FD_TYPE_SANDBOX (fd_sandbox_get_type ())
 G_DECLARE_FINAL_TYPE (FdSandbox, fd_sandbox, FD, SANDBOX, GObject)
@@ -87,7 +93,8 @@ gboolean     fd_sandbox_listen             (FdSandbox           *self,
                                             guint                port,
                                             GError             **error);
 guint        fd_sandbox_get_port           (FdSandbox           *self);
-/* "http://127.0.0.1:PORT"; services live under /intercom, /slack/api and /discourse. */
+/* "http://127.0.0.1:PORT"; services live under /intercom, /slack/api, /discourse and
+ * /stripe. */
 const char  *fd_sandbox_get_base_url       (FdSandbox           *self);
 
 /* Listens from a thread of its own, with its own main context, and returns once the
