@@ -13,7 +13,8 @@
 #include <locale.h>
 #include <string.h>
 
-#include <glib.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
 
 #include "fd-money.h"
 
@@ -433,12 +434,70 @@ test_totals_two (void)
   restore_locale (loc);
 }
 
+/* Debian ships locale sources (package locales) but compiles only the ones the
+ * administrator chose. When de_DE and en_US are missing, compile them into a folder of
+ * the test's own and point LOCPATH at it, so the locale cases run rather than skip. */
+static char *
+compile_locales (void)
+{
+  static const char *wanted[][2] = { { "de_DE", "de_DE.UTF-8" }, { "en_US", "en_US.UTF-8" } };
+  g_autofree char *localedef = g_find_program_in_path ("localedef");
+  g_autofree char *dir = NULL;
+  gboolean any = FALSE;
+
+  if (localedef == NULL ||
+      !g_file_test ("/usr/share/i18n/locales/de_DE", G_FILE_TEST_EXISTS))
+    return NULL;
+  dir = g_dir_make_tmp ("fd-test-money-XXXXXX", NULL);
+  if (dir == NULL)
+    return NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (wanted); i++)
+    {
+      locale_t loc = newlocale (LC_ALL_MASK, wanted[i][1], (locale_t) 0);
+      g_autofree char *target = g_build_filename (dir, wanted[i][1], NULL);
+      const char *argv[] = { "localedef", "-i", wanted[i][0], "-f", "UTF-8", target, NULL };
+      int status = 0;
+
+      if (loc != (locale_t) 0)
+        {
+          freelocale (loc);
+          continue;
+        }
+      if (g_spawn_sync (NULL, (char **) argv, NULL,
+                        G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                        NULL, NULL, NULL, NULL, &status, NULL) &&
+          g_spawn_check_wait_status (status, NULL))
+        any = TRUE;
+    }
+
+  if (!any)
+    {
+      g_rmdir (dir);
+      return NULL;
+    }
+  g_setenv ("LOCPATH", dir, TRUE);
+  return g_steal_pointer (&dir);
+}
+
+static void
+remove_tree (const char *path)
+{
+  const char *argv[] = { "rm", "-rf", path, NULL };
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+}
+
 int
 main (int argc, char *argv[])
 {
+  g_autofree char *locales = NULL;
+  int status;
+
   /* Messages print as UTF-8; each test picks the locale it formats in. */
   setlocale (LC_ALL, "C.UTF-8");
   g_test_init (&argc, &argv, NULL);
+  locales = compile_locales ();
 
   g_test_add_func ("/money/exponents", test_exponents);
   g_test_add_func ("/money/format/c", test_format_c);
@@ -449,5 +508,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/money/totals", test_totals);
   g_test_add_func ("/money/totals/two", test_totals_two);
 
-  return g_test_run ();
+  status = g_test_run ();
+  if (locales != NULL)
+    remove_tree (locales);
+  return status;
 }
