@@ -165,6 +165,26 @@ selected_id (FdInboxPage *page)
   return position == G_MAXUINT ? 0 : id_at (page, position);
 }
 
+/* Moves the cursor to @id with j and k, as an agent would, wherever the list put it. */
+static void
+move_to (FdInboxPage *page,
+         gint64       id)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (_fd_inbox_page_get_list (page)));
+  guint target = G_MAXUINT;
+
+  for (guint i = 0; i < n && target == G_MAXUINT; i++)
+    if (id_at (page, i) == id)
+      target = i;
+  g_assert_cmpuint (target, !=, G_MAXUINT);
+
+  while (selected_position (page) > target)
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "inbox.previous", NULL));
+  while (selected_position (page) < target)
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "inbox.next", NULL));
+  g_assert_cmpint (selected_id (page), ==, id);
+}
+
 static gboolean
 focus_in_list (FdInboxPage *page)
 {
@@ -965,9 +985,10 @@ test_triage_session (void)
   page_id.id = id0;
   wait_until (is_listed, &page_id);
 
-  /* s, then Tomorrow: snoozed until 9:00 tomorrow, and listed under Snoozed. */
-  press (page, "inbox.previous");
-  g_assert_cmpint (selected_id (page), ==, id0);
+  /* s, then Tomorrow: snoozed until 9:00 tomorrow, and listed under Snoozed. Reopened by
+   * the undo, the conversation is sorted by its SLA target again, which depends on the
+   * time of day the test runs: it need not be where it was. */
+  move_to (page, id0);
   press (page, "inbox.snooze");
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (_fd_inbox_page_get_snooze_popover (page))));
   g_signal_emit_by_name (page_child (page, "tomorrow_button"), "clicked");
