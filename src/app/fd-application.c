@@ -171,6 +171,7 @@ static const struct {
   { FD_ACCOUNT_KIND_SLACK, N_("Demo Slack"), "/slack/api",
     FD_SANDBOX_SLACK_BOT_TOKEN " " FD_SANDBOX_SLACK_APP_TOKEN },
   { FD_ACCOUNT_KIND_DISCOURSE, N_("Demo Community"), "/discourse", FD_SANDBOX_DISCOURSE_KEY },
+  { FD_ACCOUNT_KIND_STRIPE, N_("Demo Stripe"), "/stripe", FD_SANDBOX_STRIPE_KEY },
 };
 
 typedef struct

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "fd-account.h"
+#include "fd-billing-page.h"
 #include "fd-command-palette.h"
 #include "fd-inbox-page.h"
 #include "fd-macro.h"
@@ -62,6 +63,7 @@ struct _FdWindow
   GtkLabel             *store_error_label;
   GtkStack             *content_stack;
   FdInboxPage          *inbox_page;
+  FdBillingPage        *billing_page;
 };
 
 G_DEFINE_FINAL_TYPE (FdWindow, fd_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -807,6 +809,7 @@ fd_window_update_store_state (FdWindow *self)
   if (fd_application_get_store_ready (self->app))
     {
       fd_inbox_page_set_store (self->inbox_page, fd_application_get_store (self->app));
+      fd_billing_page_set_store (self->billing_page, fd_application_get_store (self->app));
       fd_window_reload_sidebar (self);
       fd_window_reload_accounts (self);
     }
@@ -829,6 +832,7 @@ fd_window_accounts_changed_cb (FdWindow      *self,
                                FdApplication *app)
 {
   fd_window_reload_accounts (self);
+  fd_billing_page_reload_accounts (self->billing_page);
 }
 
 static void
@@ -1297,6 +1301,27 @@ fd_window_command_palette_action (GtkWidget  *widget,
   gtk_window_present (GTK_WINDOW (palette));
 }
 
+/* win.open-billing((sxs)): a customer (cus_ id, email or name), the conversation it
+ * was opened from (0: none) and, for scripts, what to open next ("refund", "dispute"
+ * or ""). In the window's action map, so the context panel and D-Bus reach it. */
+static void
+open_billing_activated_cb (GSimpleAction *action,
+                           GVariant      *parameter,
+                           gpointer       user_data)
+{
+  FdWindow *self = user_data;
+  const char *query;
+  const char *then;
+  gint64 conversation_id;
+
+  g_variant_get (parameter, "(&sx&s)", &query, &conversation_id, &then);
+  if (*query == '\0')
+    return;
+
+  fd_window_show_area (self, FD_AREA_BILLING);
+  fd_billing_page_open_customer (self->billing_page, query, conversation_id, then);
+}
+
 static void
 inbox_undo_activated_cb (GSimpleAction *action,
                          GVariant      *parameter,
@@ -1433,6 +1458,7 @@ fd_window_class_init (FdWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, FdWindow, store_error_label);
   gtk_widget_class_bind_template_child (widget_class, FdWindow, content_stack);
   gtk_widget_class_bind_template_child (widget_class, FdWindow, inbox_page);
+  gtk_widget_class_bind_template_child (widget_class, FdWindow, billing_page);
   gtk_widget_class_bind_template_callback (widget_class, sidebar_row_activated_cb);
   gtk_widget_class_bind_template_callback (widget_class, back_button_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, sync_foot_sync_finished_cb);
@@ -1465,6 +1491,7 @@ fd_window_class_init (FdWindowClass *klass)
 
   g_type_ensure (FD_TYPE_SYNC_FOOT);
   g_type_ensure (FD_TYPE_INBOX_PAGE);
+  g_type_ensure (FD_TYPE_BILLING_PAGE);
 }
 
 static void
@@ -1472,6 +1499,9 @@ fd_window_build_sidebar (FdWindow *self)
 {
   const GActionEntry inbox_entries[] = {
     { "undo", inbox_undo_activated_cb, NULL, NULL, NULL, { 0 } },
+  };
+  const GActionEntry window_entries[] = {
+    { "open-billing", open_billing_activated_cb, "(sxs)", NULL, NULL, { 0 } },
   };
   guint i = 0;
   int position;
@@ -1502,6 +1532,8 @@ fd_window_build_sidebar (FdWindow *self)
   g_action_map_add_action_entries (G_ACTION_MAP (self->inbox_actions),
                                    inbox_entries, G_N_ELEMENTS (inbox_entries), self);
   gtk_widget_insert_action_group (GTK_WIDGET (self), "inbox", G_ACTION_GROUP (self->inbox_actions));
+
+  g_action_map_add_action_entries (G_ACTION_MAP (self), window_entries, G_N_ELEMENTS (window_entries), self);
 }
 
 static void

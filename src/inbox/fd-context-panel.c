@@ -11,6 +11,8 @@
 
 #include <glib/gi18n.h>
 
+#include "fd-application.h"
+#include "fd-billing-page.h"
 #include "fd-context-panel.h"
 #include "fd-window.h"
 
@@ -22,6 +24,8 @@ struct _FdContextPanel
   char       *contact_email;
   /* The conversation shown, so a reload keeps the scroll position. */
   gint64      conversation_id;
+  /* The billing summary being read for it. */
+  GCancellable *billing_cancellable;
 
   /* Template widgets */
   GtkWidget  *scroller;
@@ -29,6 +33,8 @@ struct _FdContextPanel
   GtkListBox *contact_list;
   GtkWidget  *org_group;
   GtkListBox *org_list;
+  GtkWidget  *billing_group;
+  GtkListBox *billing_list;
   GtkWidget  *recent_group;
   GtkListBox *recent_list;
   GtkWidget  *bugs_group;
@@ -386,24 +392,185 @@ fill_organisation (FdContextPanel             *self,
       label = value_label_new (_("None"));
     }
   gtk_list_box_append (self->org_list, field_row_new (_("Domains"), label, NULL));
+}
 
-  /* Billing: only what the store knows; the Billing area will fill in the rest. */
-  if (detail->stripe_customer_id != NULL && *detail->stripe_customer_id != '\0')
+/* {{{ Billing */
+
+typedef struct
+{
+  FdContextPanel *self;
+  gint64          conversation_id;
+} BillingData;
+
+static void
+billing_data_free (BillingData *data)
+{
+  g_object_unref (data->self);
+  g_free (data);
+}
+
+/* A label beside an icon sits in a vertical box: straight in a horizontal one it is
+ * measured by its baseline, a pixel off with some fonts. */
+static GtkWidget *
+label_column_new (GtkWidget *label)
+{
+  GtkWidget *column = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+
+  gtk_widget_set_hexpand (column, TRUE);
+  gtk_box_append (GTK_BOX (column), label);
+
+  return column;
+}
+
+static void
+billing_message (FdContextPanel *self,
+                 const char     *icon_name,
+                 const char     *text)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
+  GtkWidget *label = value_label_new (text);
+
+  if (icon_name != NULL)
     {
-      g_autofree char *billing = NULL;
+      GtkWidget *image = gtk_image_new_from_icon_name (icon_name);
 
-      /* Translators: %s is a Stripe customer id such as "cus_N3x8…". */
-      billing = g_strdup_printf (_("Stripe customer %s"), detail->stripe_customer_id);
-      label = value_label_new (billing);
-      gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+      gtk_widget_set_valign (image, GTK_ALIGN_START);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (image), GTK_ACCESSIBLE_PROPERTY_LABEL, "", -1);
+      gtk_widget_add_css_class (image, "dim-label");
+      gtk_box_append (GTK_BOX (box), image);
+    }
+  gtk_widget_add_css_class (label, "dim-label");
+  gtk_box_append (GTK_BOX (box), label_column_new (label));
+
+  list_clear (self->billing_list);
+  gtk_list_box_append (self->billing_list, row_new (box));
+}
+
+static void
+billing_loaded_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  BillingData *data = user_data;
+  FdContextPanel *self = data->self;
+  g_autoptr(GError) error = NULL;
+  const FdBillingAccount *account;
+
+  account = fd_billing_summary_load_finish (result, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+      data->conversation_id != self->conversation_id)
+    {
+      billing_data_free (data);
+      return;
+    }
+
+  if (g_error_matches (error, FD_BILLING_PAGE_ERROR, FD_BILLING_PAGE_ERROR_NO_ACCOUNT))
+    {
+      billing_message (self, "fd-payment-card-symbolic",
+                       _("Connect Stripe in Preferences to see this customer’s billing here."));
+    }
+  else if (error != NULL)
+    {
+      g_autofree char *text = NULL;
+
+      /* Translators: %s says why, as a full sentence. */
+      text = g_strdup_printf (_("Billing could not be read. %s"), error->message);
+      billing_message (self, "dialog-warning-symbolic", text);
+    }
+  else if (account == NULL || account->customer == NULL)
+    {
+      billing_message (self, "fd-payment-card-symbolic", _("No Stripe customer for this contact."));
     }
   else
     {
-      label = value_label_new (_("Billing details arrive with the Billing area"));
-      gtk_widget_add_css_class (label, "dim-label");
+      GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 8);
+      GtkWidget *line = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
+      GtkWidget *image = gtk_image_new_from_icon_name (fd_billing_state_icon_name (account->state));
+      GtkWidget *label = value_label_new (account->summary != NULL ? account->summary : "");
+      GtkWidget *button = gtk_button_new_with_mnemonic (_("Open in _Billing"));
+
+      gtk_widget_set_valign (image, GTK_ALIGN_START);
+      gtk_widget_add_css_class (image, fd_billing_state_style_class (account->state));
+      gtk_accessible_update_property (GTK_ACCESSIBLE (image), GTK_ACCESSIBLE_PROPERTY_LABEL, "", -1);
+      gtk_box_append (GTK_BOX (line), image);
+      gtk_widget_add_css_class (label, "numeric");
+      gtk_box_append (GTK_BOX (line), label_column_new (label));
+      gtk_box_append (GTK_BOX (box), line);
+
+      gtk_widget_set_halign (button, GTK_ALIGN_START);
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "win.open-billing");
+      gtk_actionable_set_action_target_value (GTK_ACTIONABLE (button),
+                                              g_variant_new ("(sxs)", account->customer->id,
+                                                             data->conversation_id, ""));
+      gtk_box_append (GTK_BOX (box), button);
+
+      list_clear (self->billing_list);
+      gtk_list_box_append (self->billing_list, row_new (box));
     }
-  gtk_list_box_append (self->org_list, field_row_new (_("Billing"), label, NULL));
+
+  billing_data_free (data);
 }
+
+static FdStore *
+panel_get_store (FdContextPanel *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkApplication *app = GTK_IS_WINDOW (root) ? gtk_window_get_application (GTK_WINDOW (root)) : NULL;
+
+  if (!FD_IS_APPLICATION (app) || !fd_application_get_store_ready (FD_APPLICATION (app)))
+    return NULL;
+
+  return fd_application_get_store (FD_APPLICATION (app));
+}
+
+/* The Stripe customer is the organisation's, or else the one with the contact's email;
+ * a one-sentence summary is read from Stripe for it. */
+static void
+fill_billing (FdContextPanel             *self,
+              const FdConversationDetail *detail)
+{
+  const char *customer_id = detail->stripe_customer_id;
+  const char *email = detail->contact_email;
+  FdStore *store = panel_get_store (self);
+  BillingData *data;
+  GtkWidget *box;
+  GtkWidget *spinner;
+
+  if ((customer_id == NULL || *customer_id == '\0') && (email == NULL || *email == '\0'))
+    {
+      billing_message (self, "fd-payment-card-symbolic", _("No billing details for this contact."));
+      return;
+    }
+
+  if (store == NULL)
+    {
+      g_autofree char *text = NULL;
+
+      if (customer_id != NULL && *customer_id != '\0')
+        /* Translators: %s is a Stripe customer id such as "cus_N3x8…". */
+        text = g_strdup_printf (_("Stripe customer %s"), customer_id);
+      billing_message (self, "fd-payment-card-symbolic",
+                       text != NULL ? text : _("Billing is shown once your data is open."));
+      return;
+    }
+
+  box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
+  spinner = gtk_spinner_new ();
+  gtk_spinner_start (GTK_SPINNER (spinner));
+  gtk_box_append (GTK_BOX (box), spinner);
+  gtk_box_append (GTK_BOX (box), label_column_new (value_label_new (_("Reading billing from Stripe…"))));
+  gtk_list_box_append (self->billing_list, row_new (box));
+
+  self->billing_cancellable = g_cancellable_new ();
+  data = g_new0 (BillingData, 1);
+  data->self = g_object_ref (self);
+  data->conversation_id = detail->id;
+  fd_billing_summary_load_async (store, customer_id, email, self->billing_cancellable,
+                                 billing_loaded_cb, data);
+}
+
+/* }}} */
 
 static void
 fill_recent (FdContextPanel             *self,
@@ -476,8 +643,12 @@ fd_context_panel_set_detail (FdContextPanel             *self,
 {
   g_return_if_fail (FD_IS_CONTEXT_PANEL (self));
 
+  g_cancellable_cancel (self->billing_cancellable);
+  g_clear_object (&self->billing_cancellable);
+
   list_clear (self->contact_list);
   list_clear (self->org_list);
+  list_clear (self->billing_list);
   list_clear (self->recent_list);
   list_clear (self->bugs_list);
   g_clear_pointer (&self->contact_email, g_free);
@@ -490,6 +661,7 @@ fd_context_panel_set_detail (FdContextPanel             *self,
 
   fill_contact (self, detail);
   fill_organisation (self, detail);
+  fill_billing (self, detail);
   fill_recent (self, detail);
 
   /* Bugs are linked by the Linear integration; until then there are none to show. */
@@ -504,6 +676,9 @@ static void
 fd_context_panel_dispose (GObject *object)
 {
   FdContextPanel *self = FD_CONTEXT_PANEL (object);
+
+  g_cancellable_cancel (self->billing_cancellable);
+  g_clear_object (&self->billing_cancellable);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), FD_TYPE_CONTEXT_PANEL);
 
@@ -542,6 +717,8 @@ fd_context_panel_class_init (FdContextPanelClass *klass)
   gtk_widget_class_bind_template_child (widget_class, FdContextPanel, contact_list);
   gtk_widget_class_bind_template_child (widget_class, FdContextPanel, org_group);
   gtk_widget_class_bind_template_child (widget_class, FdContextPanel, org_list);
+  gtk_widget_class_bind_template_child (widget_class, FdContextPanel, billing_group);
+  gtk_widget_class_bind_template_child (widget_class, FdContextPanel, billing_list);
   gtk_widget_class_bind_template_child (widget_class, FdContextPanel, recent_group);
   gtk_widget_class_bind_template_child (widget_class, FdContextPanel, recent_list);
   gtk_widget_class_bind_template_child (widget_class, FdContextPanel, bugs_group);

@@ -15,6 +15,8 @@
 #include <adwaita.h>
 
 #include "fd-account-row.h"
+#include "fd-billing-dialogs.h"
+#include "fd-billing-page.h"
 #include "fd-composer.h"
 #include "fd-context-panel.h"
 #include "fd-conversation-row.h"
@@ -89,6 +91,7 @@ test_templates_widgets (void)
     FD_TYPE_COMPOSER,
     FD_TYPE_CONTEXT_PANEL,
     FD_TYPE_SLA_PAGE,
+    FD_TYPE_BILLING_PAGE,
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (types); i++)
@@ -105,6 +108,32 @@ test_templates_widgets (void)
       destroy_and_finalize (window);
       g_assert_null (widget);
     }
+}
+
+static void
+test_templates_billing_windows (void)
+{
+  GType types[] = {
+    FD_TYPE_BILLING_ACTION_DIALOG,
+    FD_TYPE_BILLING_DISPUTE_WINDOW,
+  };
+
+  GtkWindow *parent = GTK_WINDOW (gtk_window_new ());
+
+  gtk_window_present (parent);
+
+  for (guint i = 0; i < G_N_ELEMENTS (types); i++)
+    {
+      GtkWindow *window = g_object_new (types[i], "transient-for", parent, NULL);
+
+      g_test_message ("%s", g_type_name (types[i]));
+      gtk_window_present (window);
+      while (g_main_context_pending (NULL))
+        g_main_context_iteration (NULL, FALSE);
+      destroy_and_finalize (window);
+    }
+
+  destroy_and_finalize (parent);
 }
 
 static void
@@ -147,6 +176,7 @@ main (int   argc,
   g_test_add_func ("/templates/preferences-window", test_templates_preferences_window);
   g_test_add_func ("/templates/account-row", test_templates_account_row);
   g_test_add_func ("/templates/widgets", test_templates_widgets);
+  g_test_add_func ("/templates/billing-windows", test_templates_billing_windows);
   g_test_add_func ("/templates/shortcuts-window", test_templates_shortcuts_window);
   g_test_add_func ("/templates/style", test_templates_style);
 
