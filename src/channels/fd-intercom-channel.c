@@ -538,11 +538,26 @@ add_agent (BatchBuilder *b,
   take_if_unset (&agent->email, fd_json_string (admin, "email"));
 }
 
+/* A whole, non-negative number, or -1. */
+static gint64
+custom_count (JsonObject *attributes,
+              const char *name)
+{
+  JsonNode *node = attributes != NULL ? json_object_get_member (attributes, name) : NULL;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_INT64)
+    return -1;
+  return MAX (-1, json_node_get_int (node));
+}
+
 static void
 add_organisation (BatchBuilder *b,
                   JsonObject   *company)
 {
   g_autofree char *id = member_id (company, "id");
+  JsonObject *attributes;
+  const char *stripe;
   FdOrgRecord *org;
 
   if (id == NULL)
@@ -561,6 +576,14 @@ add_organisation (BatchBuilder *b,
   org->plan = g_strdup (fd_json_string (fd_json_object (company, "plan"), "name"));
   if (org->plan != NULL && *org->plan == '\0')
     g_clear_pointer (&org->plan, g_free);
+  /* Seats and the Stripe customer are the workspace's custom attributes, under these
+   * names (Intercom has no fields of its own for them). */
+  attributes = fd_json_object (company, "custom_attributes");
+  org->seats_purchased = custom_count (attributes, "seats_purchased");
+  org->seats_used = custom_count (attributes, "seats_used");
+  stripe = fd_json_string (attributes, "stripe_customer_id");
+  if (stripe != NULL && g_str_has_prefix (stripe, "cus_"))
+    org->stripe_customer_id = g_strdup (stripe);
   g_hash_table_add (b->orgs, g_steal_pointer (&id));
 }
 

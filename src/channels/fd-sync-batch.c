@@ -22,6 +22,7 @@ org_record_free (gpointer data)
   g_free (record->name);
   g_free (record->plan);
   g_strfreev (record->domains);
+  g_free (record->stripe_customer_id);
   g_free (record);
 }
 
@@ -119,6 +120,8 @@ fd_sync_batch_add_organisation (FdSyncBatch *batch)
 {
   FdOrgRecord *record = g_new0 (FdOrgRecord, 1);
 
+  record->seats_purchased = -1;
+  record->seats_used = -1;
   g_ptr_array_add (batch->organisations, record);
   return record;
 }
@@ -222,11 +225,15 @@ typedef struct
 static const char * const applier_sql[] = {
   /* org_upsert */
   /* Services name plans freely; an organisation on a plan called Enterprise is one. */
-  "INSERT INTO organisations (account_id, external_id, name, plan, is_enterprise, created_at, updated_at) "
-  "VALUES (?1, ?2, coalesce(?3, ?2), coalesce(lower(?4), 'free'), coalesce(lower(?4) LIKE 'enterprise%', 0), ?5, ?5) "
+  "INSERT INTO organisations (account_id, external_id, name, plan, is_enterprise, seats_purchased,"
+  "  seats_used, stripe_customer_id, created_at, updated_at) "
+  "VALUES (?1, ?2, coalesce(?3, ?2), coalesce(lower(?4), 'free'), coalesce(lower(?4) LIKE 'enterprise%', 0),"
+  "  coalesce(?6, 0), coalesce(?7, 0), ?8, ?5, ?5) "
   "ON CONFLICT (account_id, external_id) DO UPDATE SET "
   "  name = coalesce(?3, name), plan = coalesce(lower(?4), plan), "
-  "  is_enterprise = coalesce(lower(?4) LIKE 'enterprise%', is_enterprise), updated_at = ?5 "
+  "  is_enterprise = coalesce(lower(?4) LIKE 'enterprise%', is_enterprise), "
+  "  seats_purchased = coalesce(?6, seats_purchased), seats_used = coalesce(?7, seats_used), "
+  "  stripe_customer_id = coalesce(?8, stripe_customer_id), updated_at = ?5 "
   "RETURNING id",
   /* org_domain */
   "INSERT OR IGNORE INTO organisation_domains (organisation_id, domain) VALUES (?1, lower(?2))",
@@ -444,6 +451,15 @@ apply_organisation (Applier      *a,
   bind_text_or_null (a->org_upsert, 3, org->name);
   bind_text_or_null (a->org_upsert, 4, org->plan);
   sqlite3_bind_int64 (a->org_upsert, 5, a->now);
+  if (org->seats_purchased >= 0)
+    sqlite3_bind_int64 (a->org_upsert, 6, org->seats_purchased);
+  else
+    sqlite3_bind_null (a->org_upsert, 6);
+  if (org->seats_used >= 0)
+    sqlite3_bind_int64 (a->org_upsert, 7, org->seats_used);
+  else
+    sqlite3_bind_null (a->org_upsert, 7);
+  bind_text_or_null (a->org_upsert, 8, org->stripe_customer_id);
   if (!step (a, a->org_upsert, &id, error))
     return FALSE;
 

@@ -21,6 +21,9 @@ typedef struct
   char   *name;
   char   *plan;
   char  **domains;
+  gint64  seats_purchased;     /* < 0: unknown */
+  gint64  seats_used;          /* < 0: unknown */
+  char   *stripe_customer_id;
 } FdOrgRecord;
 
 typedef struct

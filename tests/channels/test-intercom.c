@@ -2419,6 +2419,15 @@ test_sandbox_first_sync (void)
   assert_same_lines (ours, theirs);
   g_assert_cmpint (query_int (world->store, "SELECT count(*) FROM organisations"), ==,
                    sandbox_query_int ("SELECT count(*) FROM organisations"));
+  /* Seats and the Stripe customer come from the companies' custom attributes. */
+  g_free (ours);
+  g_free (theirs);
+  ours = query (world->store, "SELECT name, seats_purchased, seats_used, coalesce(stripe_customer_id, '') "
+                              "FROM organisations ORDER BY name, seats_purchased");
+  theirs = sandbox_query ("SELECT name, seats_purchased, seats_used, coalesce(stripe_customer_id, '') "
+                          "FROM organisations ORDER BY name, seats_purchased");
+  assert_same_lines (ours, theirs);
+  g_assert_cmpint (query_int (world->store, "SELECT count(*) FROM organisations WHERE stripe_customer_id LIKE 'cus_%'"), >, 0);
   g_assert_cmpint (query_int (world->store, "SELECT count(*) FROM conversations WHERE organisation_id IS NULL"), ==,
                    sandbox_query_int ("SELECT count(*) FROM conversations v JOIN contacts c ON c.id = v.contact_id "
                                       "WHERE v.channel IN ('email', 'chat') AND c.organisation_id IS NULL "
