@@ -965,6 +965,13 @@ test_triage_session (void)
   press (page, "inbox.previous");
   g_assert_cmpint (selected_id (page), ==, id0);
   g_assert_true (focus_in_list (page));
+  /* The reply moved id0 to its next SLA target, so its neighbour is read again here:
+   * where it sorts depends on the time of day the test runs. */
+  if (selected_position (page) + 1 < g_list_model_get_n_items (G_LIST_MODEL (_fd_inbox_page_get_list (page))))
+    id1 = id_at (page, selected_position (page) + 1);
+  else
+    id1 = id_at (page, selected_position (page) - 1);   /* the last row: the one before */
+  g_assert_cmpint (id1, >, 0);
   press (page, "inbox.resolve");
   id_status = (IdStatus) { id0, "resolved" };
   wait_until (has_status, &id_status);
